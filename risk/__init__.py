@@ -1,0 +1,19 @@
+"""risk: will the AI labs' projected earnings cover the compute they committed to?
+
+A Monte Carlo engine with honest error bars::
+
+    import risk
+    res = risk.simulate(draws=1_000_000, seed=1)
+    res.summary()
+"""
+
+from ._cache import configure_numba_cache as _configure_numba_cache
+
+_configure_numba_cache()  # before anything imports numba
+
+from ._version import __version__  # noqa: E402
+from .api import Result, simulate  # noqa: E402
+from .errors import InputError, RiskError  # noqa: E402
+from .scenario import Scenario, load_scenario  # noqa: E402
+
+__all__ = ["InputError", "Result", "RiskError", "Scenario", "__version__", "load_scenario", "simulate"]

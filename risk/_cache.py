@@ -1,0 +1,86 @@
+"""Where ``risk`` keeps its caches: numba's machine code and compiled scenarios.
+
+numba's ``cache=True`` does not notice a change in a module that a kernel
+imports, so a stale cache can run old machine code.  The cache folder is
+therefore keyed to the package version *and* a hash of the kernel sources:
+any edit to ``risk/kernels`` or any upgrade gets a fresh folder, and the
+folders of other keys are removed.  This module must be imported before
+numba (``risk/__init__.py`` does so first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from ._version import __version__
+
+_KERNEL_DIR = Path(__file__).with_name("kernels")
+
+
+def cache_root() -> Path:
+    """Return the root folder of the caches (``RISK_CACHE_DIR`` or the XDG cache)."""
+    if os.environ.get("RISK_CACHE_DIR"):
+        return Path(os.environ["RISK_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "risk"
+
+
+def kernel_key() -> str:
+    """Return the version plus a short hash of every kernel source file."""
+    digest = hashlib.sha256()
+    for path in sorted(_KERNEL_DIR.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"{__version__}-{digest.hexdigest()[:12]}"
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-probe"
+        probe.touch()
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _remove_stale(parent: Path, keep: str) -> None:
+    # Only folders named like our keys: never delete anything else a user put there.
+    for child in parent.iterdir() if parent.is_dir() else ():
+        if child.is_dir() and child.name != keep and child.name.count("-") == 1 \
+                and child.name.split("-")[0][:1].isdigit():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def configure_numba_cache() -> Path | None:
+    """Point numba's cache at a folder keyed to the kernels; return it.
+
+    A user-set ``NUMBA_CACHE_DIR`` is respected.  When no folder is writable,
+    numba falls back to its own behaviour (no cache: compile every run).
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"])
+    key = kernel_key()
+    parent = cache_root() / "numba"
+    folder = parent / key
+    if not _writable(folder):
+        return None
+    _remove_stale(parent, key)
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    try:  # numba may already be imported by the user's session
+        import sys
+        if "numba" in sys.modules:
+            sys.modules["numba"].config.CACHE_DIR = str(folder)
+    except AttributeError:
+        pass
+    return folder
+
+
+def scenario_cache_dir() -> Path | None:
+    """Return a writable folder for compiled scenarios, or None."""
+    folder = cache_root() / "scenarios" / __version__
+    return folder if _writable(folder) else None

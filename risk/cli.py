@@ -1,0 +1,193 @@
+"""The ``risk`` command: a thin Typer layer over the library.
+
+Exit codes: 0 ok, 2 bad input (nothing written), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import api
+from .errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  help="Will the AI labs' projected earnings cover the compute they committed to?")
+priors_app = typer.Typer(no_args_is_help=True, help="Inspect the priors of a scenario.")
+app.add_typer(priors_app, name="priors")
+
+_SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
+_DRAWS = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+]?[0-9]+)?)\s*([kKMGBT]?)\s*$")
+
+
+def parse_draws(text: str) -> int:
+    """Parse ``1e7``, ``10_000_000`` or ``10M`` into a positive whole number.
+
+    Raises
+    ------
+    InputError
+        When the text is not a positive whole number of draws.
+    """
+    match = _DRAWS.match(str(text))
+    if match:
+        number, suffix = match.groups()
+        value = float(number.replace("_", "")) * _SUFFIX[suffix]
+        if math.isfinite(value) and value >= 1 and value == int(value):
+            return api.check_draws(int(value), source="--draws")
+    raise InputError(f"'{text}' is not a positive whole number of draws", source="--draws",
+                     allowed="e.g. 1e7, 10_000_000 or 10M")
+
+
+def _fail(err: InputError) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {err.message}", highlight=False, markup=True)
+    raise typer.Exit(2)
+
+
+def _fmt(value, digits=3) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:,.{digits}f}"
+
+
+def _results_table(result: api.Result) -> Table:
+    table = Table(title=f"{result.scenario.name}: {result.draws:,} draws, seed {result.seed}, "
+                        f"years {result.scenario.years[0]}–{result.scenario.years[-1]}")
+    table.add_column("")
+    for name in result.entities:
+        table.add_column(name, justify="right")
+
+    def row(label, fn):
+        table.add_row(label, *[fn(s) for s in result.entities.values()])
+
+    row("P(shortfall) ± MCSE", lambda s: f"{s.p_shortfall['p']:.4f} ± {s.p_shortfall['mcse']:.4f}")
+    row("  95 % interval", lambda s: "[{:.4f}, {:.4f}]".format(*s.p_shortfall["ci95"]))
+    row("P(distress)", lambda s: f"{s.p_distress['p']:.4f} ± {s.p_distress['mcse']:.4f}")
+    row("coverage median [5 %, 95 %]", lambda s: f"{_fmt(s.coverage_quantiles['50'], 2)} "
+        f"[{_fmt(s.coverage_quantiles['5'], 2)}, {_fmt(s.coverage_quantiles['95'], 2)}]")
+    row("funding gap mean, $B", lambda s: f"{s.funding_gap_mean:,.1f} ± {s.funding_gap_mean_mcse:,.1f}")
+    row("funding gap VaR95 / CVaR95, $B", lambda s: f"{s.funding_gap_var95:,.1f} / {s.funding_gap_cvar95:,.1f}")
+    row("PV of commitments, $B", lambda s: f"{s.pv_commitments_mean:,.1f}")
+    row("gap / commitments", lambda s: f"{s.gap_share:.1%}")
+    row("break-even year (median)", lambda s: str(s.breakeven_year_median or "none in horizon"))
+    row("bubble-risk grade", lambda s: s.grade if s.grade_range[0] == s.grade_range[1]
+        else f"{s.grade} ({s.grade_range[0]}–{s.grade_range[1]})")
+    return table
+
+
+class _Progress:
+    """A rich progress bar on stderr that appears once a run has taken about a second."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started = time.perf_counter()
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.perf_counter() - self.started < 1.0 and done < total:
+                return
+            from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress("[progress.description]{task.description}", BarColumn(),
+                                "{task.completed:,}/{task.total:,} draws", TimeElapsedColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("simulating", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command()
+def simulate(
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
+    draws: str = typer.Option("1e6", "--draws", "-n", help="Number of draws: 1e7, 10_000_000 or 10M."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed in [0, 2**63); default: a fresh one, reported."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    progress: bool = typer.Option(False, "--progress", help="Show a progress bar even when stderr is not a terminal."),
+) -> None:
+    """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
+    bar = _Progress(progress or sys.stderr.isatty())
+    try:
+        n = parse_draws(draws)
+        if seed is not None and not 0 <= seed < 2**63:
+            raise InputError(f"{seed} is out of range", source="--seed", allowed="an integer in [0, 2**63)")
+        if threads is not None and threads < 1:
+            raise InputError(f"{threads} is not a positive number of threads", source="--threads",
+                             allowed="an integer >= 1")
+        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar)
+    except InputError as err:
+        bar.close()
+        _fail(err)
+    bar.close()
+    payload = json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default)
+    if out is not None:
+        api.write_atomic(out, payload + "\n")
+    if as_json:
+        sys.stdout.write(payload + "\n")
+        return
+    console = Console()
+    console.print(_results_table(result))
+    console.print(f"[dim]P(shortfall) = P(discounted earnings < discounted compute cost); "
+                  f"± is one Monte Carlo standard error. {result.wall_seconds:.2f} s on "
+                  f"{result.threads} thread(s).[/]")
+
+
+def _json_default(value):
+    raise TypeError(f"not JSON-serialisable: {value!r}")
+
+
+@app.command()
+def validate(scenario: str = typer.Argument(..., help="Scenario file or embedded name.")) -> None:
+    """Check a scenario file; exit 2 with every problem found."""
+    from .scenario import load_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+    except InputError as err:
+        _fail(err)
+    contracts = sum(len(c.contracts) for c in loaded.companies)
+    priors = sum(1 for _ in loaded.priors())
+    Console().print(f"ok: {loaded.source}: {len(loaded.companies)} companies, {contracts} contracts, "
+                    f"{priors} priors, years {loaded.years[0]}–{loaded.years[-1]}")
+
+
+@priors_app.command("show")
+def priors_show(scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name.")) -> None:
+    """List every prior with its family, 5 / 50 / 95 % values and source."""
+    from .scenario import load_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+    except InputError as err:
+        _fail(err)
+    table = Table(title=f"priors of {loaded.name} ({loaded.source})")
+    for column in ("prior", "family", "5 %", "50 %", "95 %", "source"):
+        table.add_column(column, justify="right" if "%" in column else "left", overflow="fold")
+    for path, prior in loaded.priors():
+        p05, p50, p95 = prior.ppf([0.05, 0.5, 0.95])
+        table.add_row(path, prior.family, f"{p05:.4g}", f"{p50:.4g}", f"{p95:.4g}", prior.source)
+    Console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

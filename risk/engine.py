@@ -1,0 +1,91 @@
+"""Orchestration: plan chunks, run the kernel batch by batch, merge accumulators.
+
+The Python layer never touches a draw: it plans fixed-size chunks, calls the
+parallel kernel on batches of chunks, adds the batch's per-chunk sums in
+chunk order and reports progress between batches.  Memory is the
+accumulators (a few tens of MB) whatever the number of draws.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numba
+import numpy as np
+
+from .kernels import simulate as k
+from .kernels.rng import seed_key
+from .scenario.compile import CompiledScenario
+
+DEFAULT_CHUNK_SIZE = 65_536
+BATCH_CHUNKS = 16
+MAX_SEED = 2**63 - 1
+
+
+@dataclass
+class Accumulators:
+    """Merged streaming statistics of a run (see ``kernels.simulate`` for the layout)."""
+
+    draws: int
+    counts: np.ndarray   # (n_entities, n_counts) int64
+    hists: np.ndarray    # (n_entities, n_histograms, N_BINS) int64
+    sums: np.ndarray     # (n_entities, n_floats) float64
+    horizon: int
+
+
+def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: Callable[[int, int], None] | None = None) -> Accumulators:
+    """Simulate ``draws`` draws of a compiled scenario.
+
+    Parameters
+    ----------
+    compiled : CompiledScenario
+    draws : int
+        Number of draws, >= 1.
+    seed : int
+        In ``[0, 2**63)``; the same seed gives bit-identical accumulators for
+        any ``threads`` (and the same ``chunk_size``).
+    threads : int
+        numba threads to use (at most ``numba.config.NUMBA_NUM_THREADS``).
+    chunk_size : int
+        Draws per chunk: the unit of the floating-point summation order.
+    progress : callable, optional
+        Called as ``progress(done, draws)`` after every batch.
+
+    Returns
+    -------
+    Accumulators
+    """
+    horizon = compiled.horizon
+    n_entities = compiled.n_companies + 1
+    n_chunks = -(-draws // chunk_size)
+    slots = max(1, min(threads, n_chunks))
+    counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
+    totals = np.zeros((n_entities, k.n_floats(horizon)))
+    key = seed_key(np.int64(seed))
+    args = compiled.kernel_args()
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        for first in range(0, n_chunks, BATCH_CHUNKS):
+            batch = min(BATCH_CHUNKS, n_chunks - first)
+            sums = batch_sums[:batch]
+            k.run_batch(key, first, batch, chunk_size, draws, *args,
+                        counts, hists, sums)
+            k.add_in_order(totals, sums)
+            if progress is not None:
+                progress(min((first + batch) * chunk_size, draws), draws)
+    finally:
+        numba.set_num_threads(previous)
+    return Accumulators(draws=draws, counts=counts.sum(axis=0), hists=hists.sum(axis=0),
+                        sums=totals, horizon=horizon)
+
+
+def warm_up(compiled: CompiledScenario) -> float:
+    """Compile (or load from cache) the kernels with one draw; return the seconds taken."""
+    start = time.perf_counter()
+    run(compiled, draws=1, seed=0, threads=1)
+    return time.perf_counter() - start

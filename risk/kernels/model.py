@@ -1,0 +1,204 @@
+"""The year-by-year coverage model of ``design/model.md`` for one draw.
+
+Pure functions of arrays and scalars.  Index constants name the slots of the
+compiled scenario (``risk.scenario.compile`` fills them); entity ``n_companies``
+is the sector, the sum of the companies.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+# Company priors: column of ``company_var`` (index of the first variate).
+REVENUE0 = 0
+GROWTH_INITIAL = 1
+GROWTH_TERMINAL = 2
+GROWTH_HALFLIFE = 3
+GROWTH_VOL = 4
+OPEX_RATIO_INITIAL = 5
+OPEX_RATIO_TERMINAL = 6
+TRAINING_SHARE = 7
+UTILIZATION = 8  # per year: ``horizon`` consecutive variates
+YIELD_PER_GW = 9
+PRICE_DECLINE = 10
+CASH0 = 11
+N_COMPANY_PRIORS = 12
+
+# Contract priors: column of ``contract_var`` (-1 when the kind does not use it).
+RAMP_DELAY = 0
+DELIVERED_FRACTION = 1
+LEASE_PER_GW_YEAR = 2
+CAPEX_PER_GW = 3
+LIFE_YEARS = 4
+POWER_PRICE = 5
+PUE = 6
+N_CONTRACT_PRIORS = 7
+
+KIND_LEASE = 0
+KIND_OWNED = 1
+
+_LN2 = math.log(2.0)
+GWYEAR_MWH_PER_1000 = 8.76  # 8,760 h: $/MWh x GW-year / 1000 = $B
+
+
+# Rows of the per-draw ``paths`` array (paths[row, entity, year]).
+PATH_REVENUE = 0
+PATH_EARNINGS = 1
+PATH_COST = 2
+PATH_SUPPLY_BOUND = 3  # 1.0 where capacity, not demand, bound revenue
+N_PATHS = 4
+
+# Extra columns of ``company_var`` and ``contract_var`` after the priors.
+COMPANY_SHOCK_Z = N_COMPANY_PRIORS  # index in z of the first growth shock
+CONTRACT_COMPANY = N_CONTRACT_PRIORS
+CONTRACT_KIND = N_CONTRACT_PRIORS + 1
+
+
+@njit(cache=True)
+def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
+                  horizon, paths, cash0):
+    """Fill the per-entity, per-year paths of one draw (``design/model.md``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray of shape (n_variates,)
+        Sampled prior values of this draw.
+    z : numpy.ndarray
+        Normal scores of this draw (growth shocks and demand factor included).
+    company_var : numpy.ndarray of int64, shape (n_companies, N_COMPANY_PRIORS + 1)
+        Index in ``values`` of each company prior; last column: index in ``z``
+        of the company's first idiosyncratic growth shock.
+    contract_var : numpy.ndarray of int64, shape (n_contracts, N_CONTRACT_PRIORS + 2)
+        Index in ``values`` of each contract prior (-1 when its kind does not
+        use it), then the owning company and the kind.
+    contract_ramp : numpy.ndarray of shape (n_contracts, horizon)
+        Contracted capacity online in each year, GW.
+    factor_z : int
+        Index in ``z`` of the first common demand-factor score.
+    demand_loading : float
+        Correlation of any two companies' growth shocks, in [0, 1].
+    horizon : int
+        Number of years ``T``.
+    paths : numpy.ndarray of shape (N_PATHS, n_companies + 1, horizon)
+        Output: revenue, earnings, compute cost and supply-bound flags; the
+        last entity is the sector (supply-bound where any company is).
+    cash0 : numpy.ndarray of shape (n_companies + 1,)
+        Output: starting cash of each entity.
+
+    Notes
+    -----
+    A ramp delay shifts the whole ramp later; before its first year the ramp
+    is 0 and fractional delays interpolate linearly between years.  Arrays
+    are indexed, never sliced, in the loops (a slice costs a reference count).
+    """
+    n_companies = company_var.shape[0]
+    n_contracts = contract_var.shape[0]
+    sector = n_companies
+    common = math.sqrt(demand_loading)
+    own = math.sqrt(1.0 - demand_loading)
+    last_year = contract_ramp.shape[1] - 1
+    for row in range(N_PATHS):
+        for t in range(horizon):
+            paths[row, sector, t] = 0.0
+    cash0[sector] = 0.0
+    for c in range(n_companies):
+        revenue0 = values[company_var[c, REVENUE0]]
+        log_growth_1 = math.log1p(values[company_var[c, GROWTH_INITIAL]])
+        log_growth_term = math.log1p(values[company_var[c, GROWTH_TERMINAL]])
+        decay = math.exp(-_LN2 / values[company_var[c, GROWTH_HALFLIFE]])
+        vol = values[company_var[c, GROWTH_VOL]]
+        opex_1 = values[company_var[c, OPEX_RATIO_INITIAL]]
+        opex_term = values[company_var[c, OPEX_RATIO_TERMINAL]]
+        serving = 1.0 - values[company_var[c, TRAINING_SHARE]]
+        yield_per_gw = values[company_var[c, YIELD_PER_GW]]
+        price_keep = 1.0 - values[company_var[c, PRICE_DECLINE]]
+        utilization_0 = company_var[c, UTILIZATION]
+        shock_0 = company_var[c, COMPANY_SHOCK_Z]
+        cash0[c] = values[company_var[c, CASH0]]
+        cash0[sector] += cash0[c]
+        excess = 1.0  # 2^(-(t-1)/halflife)
+        price = 1.0   # (1 - price_decline)^(t-1)
+        cumulative = 0.0
+        for t in range(horizon):
+            shock = common * z[factor_z + t] + own * z[shock_0 + t]
+            cumulative += log_growth_term + (log_growth_1 - log_growth_term) * excess + vol * shock
+            demand = revenue0 * math.exp(cumulative)
+            capacity = 0.0
+            compute_cost = 0.0
+            for k in range(n_contracts):
+                if contract_var[k, CONTRACT_COMPANY] != c:
+                    continue
+                position = t - values[contract_var[k, RAMP_DELAY]]
+                if position <= -1.0:
+                    continue
+                base = math.floor(position)
+                i = int(base)
+                if i >= last_year:
+                    ramp = contract_ramp[k, last_year]
+                else:
+                    left = contract_ramp[k, i] if i >= 0 else 0.0
+                    ramp = left + (position - base) * (contract_ramp[k, i + 1] - left)
+                gw = values[contract_var[k, DELIVERED_FRACTION]] * ramp
+                if contract_var[k, CONTRACT_KIND] == KIND_LEASE:
+                    unit_cost = values[contract_var[k, LEASE_PER_GW_YEAR]]
+                else:
+                    unit_cost = (values[contract_var[k, CAPEX_PER_GW]] / values[contract_var[k, LIFE_YEARS]]
+                                 + GWYEAR_MWH_PER_1000 * values[contract_var[k, PUE]]
+                                 * values[contract_var[k, POWER_PRICE]] / 1000.0)
+                capacity += gw
+                compute_cost += gw * unit_cost
+            supply = capacity * serving * values[utilization_0 + t] * yield_per_gw * price
+            if supply < demand:
+                revenue = supply
+                paths[PATH_SUPPLY_BOUND, c, t] = 1.0
+                paths[PATH_SUPPLY_BOUND, sector, t] = 1.0
+            else:
+                revenue = demand
+                paths[PATH_SUPPLY_BOUND, c, t] = 0.0
+            earnings = revenue * (1.0 - (opex_term + (opex_1 - opex_term) * excess))
+            paths[PATH_REVENUE, c, t] = revenue
+            paths[PATH_EARNINGS, c, t] = earnings
+            paths[PATH_COST, c, t] = compute_cost
+            paths[PATH_REVENUE, sector, t] += revenue
+            paths[PATH_EARNINGS, sector, t] += earnings
+            paths[PATH_COST, sector, t] += compute_cost
+            excess *= decay
+            price *= price_keep
+
+
+@njit(cache=True)
+def entity_outcome(paths, e, cash0, discount, horizon):
+    """Per-draw outcomes of entity ``e``.
+
+    Returns
+    -------
+    tuple
+        ``(coverage, funding_gap, pv_earnings, pv_cost, breakeven, distress)``
+        where ``breakeven`` is the 0-based index of the first year with
+        ``E_t >= I_t`` (``horizon`` when none) and ``distress`` is True when
+        cash ``C_t`` falls below zero in some year.
+    """
+    v = 1.0 / (1.0 + discount)
+    factor = 1.0
+    pv_earnings = 0.0
+    pv_cost = 0.0
+    gap = 0.0
+    cash = cash0
+    breakeven = horizon
+    distress = False
+    for t in range(horizon):
+        factor *= v
+        earnings = paths[PATH_EARNINGS, e, t]
+        cost = paths[PATH_COST, e, t]
+        pv_earnings += earnings * factor
+        pv_cost += cost * factor
+        if cost > earnings:
+            gap += (cost - earnings) * factor
+        elif breakeven == horizon:
+            breakeven = t
+        cash += earnings - cost
+        if cash < 0.0:
+            distress = True
+    coverage = pv_earnings / pv_cost if pv_cost > 0.0 else np.inf
+    return coverage, gap, pv_earnings, pv_cost, breakeven, distress

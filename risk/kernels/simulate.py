@@ -1,0 +1,184 @@
+"""The parallel driver: a batch of chunks of draws -> streaming accumulators.
+
+Reproducibility by construction:
+
+* draw ``d`` always uses the same random stream (``rng.draw_state``);
+* integer accumulators (counts, histograms) are per slot and merge exactly
+  in any order;
+* floating-point sums are kept per chunk and added up by the caller in
+  chunk order, so a seed gives bit-identical numbers for any thread count.
+
+Slots run in parallel (``prange``); slot ``s`` takes chunks ``s, s + S, ...``
+of the batch, so no two threads write the same memory.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .histogram import N_BINS, bin_index
+from .model import (N_PATHS, PATH_COST, PATH_EARNINGS, PATH_REVENUE, PATH_SUPPLY_BOUND,
+                    company_paths, entity_outcome)
+from .rng import draw_state, next_normal
+from .sampling import fill_fixed, sample_values
+
+# Integer counters per entity.
+C_SHORTFALL = 0
+C_DISTRESS = 1
+C_BREAKEVEN = 2  # horizon + 1 entries: year index, then "none"
+
+
+def c_supply(horizon):
+    """First counter of the per-year supply-bound counts."""
+    return C_BREAKEVEN + horizon + 1
+
+
+def n_counts(horizon):
+    """Number of integer counters per entity."""
+    return c_supply(horizon) + horizon
+
+
+# Floating-point sums per entity (kept per chunk).
+F_GAP = 0
+F_GAP_SQ = 1
+F_PV_EARNINGS = 2
+F_PV_COST = 3
+F_REVENUE = 4  # horizon entries each, then earnings, then cost
+
+
+def n_floats(horizon):
+    """Number of floating-point sums per entity."""
+    return F_REVENUE + 3 * horizon
+
+
+# Histograms per entity.
+H_COVERAGE = 0
+H_GAP = 1
+H_REVENUE = 2  # horizon entries each: revenue, earnings, cost, earnings / cost
+
+
+def n_histograms(horizon):
+    """Number of histograms per entity."""
+    return H_REVENUE + 4 * horizon
+
+
+@njit(cache=True)
+def _sample_draw(state, z, values, spec, tables, order, family_start, copula_index, copula_chol):
+    for i in range(z.shape[0]):
+        z[i], state = next_normal(state)
+    # Gaussian copula: z[idx] <- L @ z[idx], in place from the last row up.
+    for i in range(copula_index.shape[0] - 1, -1, -1):
+        acc = 0.0
+        for j in range(i + 1):
+            acc += copula_chol[i, j] * z[copula_index[j]]
+        z[copula_index[i]] = acc
+    sample_values(z, values, spec, tables, order, family_start)
+
+
+@njit(cache=True)
+def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
+    coverage, gap, pv_earnings, pv_cost, breakeven, distress = outcome
+    if coverage < 1.0:
+        counts[e, C_SHORTFALL] += 1
+    if distress:
+        counts[e, C_DISTRESS] += 1
+    counts[e, C_BREAKEVEN + breakeven] += 1
+    supply_first = C_BREAKEVEN + horizon + 1
+    sums[e, F_GAP] += gap
+    sums[e, F_GAP_SQ] += gap * gap
+    sums[e, F_PV_EARNINGS] += pv_earnings
+    sums[e, F_PV_COST] += pv_cost
+    hists[e, H_COVERAGE, bin_index(coverage)] += 1
+    hists[e, H_GAP, bin_index(gap)] += 1
+    for t in range(horizon):
+        if paths[PATH_SUPPLY_BOUND, e, t] > 0.0:
+            counts[e, supply_first + t] += 1
+        revenue = paths[PATH_REVENUE, e, t]
+        earnings = paths[PATH_EARNINGS, e, t]
+        cost = paths[PATH_COST, e, t]
+        sums[e, F_REVENUE + t] += revenue
+        sums[e, F_REVENUE + horizon + t] += earnings
+        sums[e, F_REVENUE + 2 * horizon + t] += cost
+        if cost > 0.0:
+            ratio = earnings / cost
+        else:
+            ratio = np.inf if earnings >= 0.0 else -np.inf
+        hists[e, H_REVENUE + t, bin_index(revenue)] += 1
+        hists[e, H_REVENUE + horizon + t, bin_index(earnings)] += 1
+        hists[e, H_REVENUE + 2 * horizon + t, bin_index(cost)] += 1
+        hists[e, H_REVENUE + 3 * horizon + t, bin_index(ratio)] += 1
+
+
+@njit(cache=True, parallel=True)
+def run_batch(key, first_chunk, batch_chunks, chunk_size, total_draws,
+              spec, tables, order, family_start, copula_index, copula_chol, n_z,
+              company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
+              horizon, counts, hists, sums):
+    """Simulate chunks ``first_chunk .. first_chunk + batch_chunks - 1``.
+
+    Parameters
+    ----------
+    key : numpy.uint64
+        Sequence offset of the seed (``rng.seed_key``).
+    first_chunk, batch_chunks, chunk_size, total_draws : int
+        Chunk ``c`` holds draws ``[c * chunk_size, min((c + 1) * chunk_size, total_draws))``.
+    spec, tables, order, family_start : numpy.ndarray
+        Compiled priors, one ``spec`` row per variate (see ``sampling.sample_values``).
+    copula_index, copula_chol : numpy.ndarray
+        Variates under the Gaussian copula and the Cholesky factor of their
+        correlation matrix (empty when there is no copula).
+    n_z : int
+        Normal scores per draw (variates, growth shocks, demand factor).
+    company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon
+        The compiled scenario (see ``model.company_paths``).
+    discount_var : int
+        Index of the discount rate among the variates.
+    counts : numpy.ndarray of int64, shape (n_slots, n_entities, n_counts)
+        Integer counters, added to (one slot per parallel worker).
+    hists : numpy.ndarray of int64, shape (n_slots, n_entities, n_histograms, N_BINS)
+        Histograms, added to.
+    sums : numpy.ndarray of float64, shape (batch_chunks, n_entities, n_floats)
+        Output: floating-point sums of each chunk (overwritten).
+    """
+    n_slots = counts.shape[0]
+    n_entities = counts.shape[1]
+    n_variates = spec.shape[0]
+    for slot in prange(n_slots):
+        z = np.empty(n_z)
+        values = np.empty(n_variates)
+        fill_fixed(values, spec)
+        paths = np.zeros((N_PATHS, n_entities, horizon))
+        cash0 = np.empty(n_entities)
+        slot_counts = counts[slot]
+        slot_hists = hists[slot]
+        for ci in range(slot, batch_chunks, n_slots):
+            chunk_sums = sums[ci]
+            chunk_sums[:, :] = 0.0
+            first = (first_chunk + ci) * chunk_size
+            last = min(first + chunk_size, total_draws)
+            for draw in range(first, last):
+                state = draw_state(key, draw)
+                _sample_draw(state, z, values, spec, tables, order, family_start, copula_index,
+                             copula_chol)
+                company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
+                              demand_loading, horizon, paths, cash0)
+                discount = values[discount_var]
+                for e in range(n_entities):
+                    outcome = entity_outcome(paths, e, cash0[e], discount, horizon)
+                    _accumulate(e, horizon, paths, outcome, slot_counts, chunk_sums, slot_hists)
+
+
+@njit(cache=True)
+def add_in_order(total, sums):
+    """``total += sums[0]; total += sums[1]; ...``: the fixed summation order."""
+    for ci in range(sums.shape[0]):
+        for e in range(sums.shape[1]):
+            for f in range(sums.shape[2]):
+                total[e, f] += sums[ci, e, f]
+
+
+def allocate(n_slots, n_entities, horizon, batch_chunks):
+    """Allocate the accumulators of a run (numpy; called from the engine)."""
+    counts = np.zeros((n_slots, n_entities, n_counts(horizon)), dtype=np.int64)
+    hists = np.zeros((n_slots, n_entities, n_histograms(horizon), N_BINS), dtype=np.int64)
+    sums = np.zeros((batch_chunks, n_entities, n_floats(horizon)))
+    return counts, hists, sums

@@ -1,0 +1,199 @@
+"""Statistics of a run, read off the merged accumulators, with Monte Carlo errors.
+
+Quantiles come from the fixed-bin histograms (``kernels.histogram``): within
+0.78 % (relative) of the sample quantile.  Their 95 % intervals are the
+distribution-free order-statistic intervals: the histogram quantiles at
+``p -/+ 1.96 * sqrt(p (1 - p) / n)``.  Probabilities carry the binomial
+standard error and a Wilson 95 % interval.  CVaR95 of the funding gap is the
+histogram tail mean (bin midpoints; same 0.78 % bound) with the asymptotic
+standard error ``sd((X - VaR)+) / ((1 - alpha) sqrt(n))``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import grade as grading
+from .kernels import histogram as h
+from .kernels import simulate as k
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+Z95 = 1.959963984540054
+_LOWER, _UPPER = h.bin_edges()
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def probability(successes: int, n: int) -> dict:
+    """A probability with its standard error and Wilson 95 % interval."""
+    p = successes / n
+    low, high = wilson_interval(successes, n)
+    return {"p": p, "mcse": math.sqrt(p * (1 - p) / n), "ci95": [low, high]}
+
+
+def hist_quantile(counts: np.ndarray, q: float) -> float:
+    """Quantile ``q`` of a histogram (linear interpolation inside the bin)."""
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan
+    cumulative = np.cumsum(counts)
+    target = q * total
+    b = int(np.searchsorted(cumulative, target, side="left"))
+    b = min(b, len(counts) - 1)
+    below = cumulative[b] - counts[b]
+    lower, upper = _LOWER[b], _UPPER[b]
+    if b == h.ZERO_BIN:
+        return 0.0
+    if not math.isfinite(lower):
+        return upper
+    if not math.isfinite(upper):
+        return lower
+    frac = (target - below) / counts[b] if counts[b] else 0.5
+    return float(lower + min(max(frac, 0.0), 1.0) * (upper - lower))
+
+
+def quantile_interval(counts: np.ndarray, q: float) -> tuple[float, float]:
+    """Distribution-free 95 % interval of quantile ``q`` (order statistics)."""
+    n = int(counts.sum())
+    half = Z95 * math.sqrt(q * (1 - q) / max(n, 1))
+    return hist_quantile(counts, max(q - half, 0.0)), hist_quantile(counts, min(q + half, 1.0))
+
+
+def _midpoints() -> np.ndarray:
+    mid = 0.5 * (_LOWER + _UPPER)
+    mid[0], mid[-1] = _UPPER[0], _LOWER[-1]
+    mid[h.ZERO_BIN] = 0.0
+    return mid
+
+
+_MID = _midpoints()
+
+
+def tail_risk(counts: np.ndarray, alpha: float = 0.95) -> dict:
+    """VaR and CVaR (expected shortfall) at ``alpha`` from a histogram, with errors."""
+    n = int(counts.sum())
+    var = hist_quantile(counts, alpha)
+    # Excess over VaR of every bin (the VaR bin contributes its part above VaR).
+    excess = np.maximum(_MID - var, 0.0)
+    b = int(np.searchsorted(_UPPER, var, side="right"))
+    if 0 <= b < len(counts) and math.isfinite(_UPPER[b]):
+        excess[b] = 0.5 * max(_UPPER[b] - var, 0.0)
+    mean_excess = float(np.dot(counts, excess) / n)
+    mean_excess_sq = float(np.dot(counts, excess * excess) / n)
+    cvar = var + mean_excess / (1 - alpha)
+    sd_excess = math.sqrt(max(mean_excess_sq - mean_excess ** 2, 0.0))
+    return {"var": var, "cvar": cvar, "cvar_mcse": sd_excess / ((1 - alpha) * math.sqrt(n))}
+
+
+@dataclass
+class EntityStats:
+    """Headline statistics of one company or of the sector."""
+
+    name: str
+    p_shortfall: dict
+    p_distress: dict
+    coverage_quantiles: dict
+    coverage_quantiles_ci95: dict
+    funding_gap_quantiles: dict
+    funding_gap_mean: float
+    funding_gap_mean_mcse: float
+    funding_gap_var95: float
+    funding_gap_cvar95: float
+    funding_gap_cvar95_mcse: float
+    pv_commitments_mean: float
+    pv_earnings_mean: float
+    gap_share: float
+    breakeven: dict
+    breakeven_year_median: int | None
+    grade: str
+    grade_range: list
+    years: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready view (the schema of ``docs``/README)."""
+        return {
+            "p_shortfall": self.p_shortfall["p"],
+            "p_shortfall_mcse": self.p_shortfall["mcse"],
+            "p_shortfall_ci95": self.p_shortfall["ci95"],
+            "p_distress": self.p_distress["p"],
+            "p_distress_mcse": self.p_distress["mcse"],
+            "p_distress_ci95": self.p_distress["ci95"],
+            "coverage_quantiles": self.coverage_quantiles,
+            "coverage_quantiles_ci95": self.coverage_quantiles_ci95,
+            "funding_gap_quantiles": self.funding_gap_quantiles,
+            "funding_gap_mean": self.funding_gap_mean,
+            "funding_gap_mean_mcse": self.funding_gap_mean_mcse,
+            "funding_gap_var95": self.funding_gap_var95,
+            "funding_gap_cvar95": self.funding_gap_cvar95,
+            "funding_gap_cvar95_mcse": self.funding_gap_cvar95_mcse,
+            "pv_commitments_mean": self.pv_commitments_mean,
+            "pv_earnings_mean": self.pv_earnings_mean,
+            "funding_gap_share": self.gap_share,
+            "breakeven_year_distribution": self.breakeven,
+            "breakeven_year_median": self.breakeven_year_median,
+            "grade": self.grade,
+            "grade_range": self.grade_range,
+            "years": self.years,
+        }
+
+
+def _key(q: float) -> str:
+    return f"{round(q * 100):d}"
+
+
+def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndarray, draws: int,
+                 years: list[int]) -> EntityStats:
+    """Compute one entity's statistics from its accumulators."""
+    horizon = len(years)
+    n = draws
+    shortfall = probability(int(counts[k.C_SHORTFALL]), n)
+    distress = probability(int(counts[k.C_DISTRESS]), n)
+    coverage_hist = hists[k.H_COVERAGE]
+    gap_hist = hists[k.H_GAP]
+    gap_mean = sums[k.F_GAP] / n
+    gap_var = max(sums[k.F_GAP_SQ] / n - gap_mean ** 2, 0.0) * n / max(n - 1, 1)
+    tail = tail_risk(gap_hist)
+    pv_cost = sums[k.F_PV_COST] / n
+    share = gap_mean / pv_cost if pv_cost > 0 else 0.0
+    breakeven_counts = counts[k.C_BREAKEVEN:k.C_BREAKEVEN + horizon + 1]
+    breakeven = {str(year): int(c) / n for year, c in zip(years, breakeven_counts[:horizon])}
+    breakeven["none"] = int(breakeven_counts[horizon]) / n
+    cumulative = np.cumsum(breakeven_counts) / n
+    median_index = int(np.searchsorted(cumulative, 0.5, side="left"))
+    median_year = years[median_index] if median_index < horizon else None
+    grade, grade_range = grading.grade_with_range(shortfall, share)
+    per_year = {}
+    supply_first = k.c_supply(horizon)
+    for t, year in enumerate(years):
+        row = {"supply_bound_share": int(counts[supply_first + t]) / n}
+        for label, offset in (("revenue", 0), ("earnings", 1), ("compute_cost", 2)):
+            row[f"{label}_mean"] = sums[k.F_REVENUE + offset * horizon + t] / n
+            row[f"{label}_quantiles"] = {_key(q): hist_quantile(hists[k.H_REVENUE + offset * horizon + t], q)
+                                         for q in QUANTILES}
+        row["earnings_to_cost_quantiles"] = {
+            _key(q): hist_quantile(hists[k.H_REVENUE + 3 * horizon + t], q) for q in QUANTILES}
+        per_year[str(year)] = row
+    return EntityStats(
+        name=name, p_shortfall=shortfall, p_distress=distress,
+        coverage_quantiles={_key(q): hist_quantile(coverage_hist, q) for q in QUANTILES},
+        coverage_quantiles_ci95={_key(q): list(quantile_interval(coverage_hist, q)) for q in QUANTILES},
+        funding_gap_quantiles={_key(q): hist_quantile(gap_hist, q) for q in QUANTILES},
+        funding_gap_mean=float(gap_mean), funding_gap_mean_mcse=math.sqrt(gap_var / n),
+        funding_gap_var95=tail["var"], funding_gap_cvar95=tail["cvar"],
+        funding_gap_cvar95_mcse=tail["cvar_mcse"], pv_commitments_mean=float(pv_cost),
+        pv_earnings_mean=float(sums[k.F_PV_EARNINGS] / n), gap_share=float(share),
+        breakeven=breakeven, breakeven_year_median=median_year, grade=grade,
+        grade_range=grade_range, years=per_year,
+    )

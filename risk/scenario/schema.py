@@ -1,0 +1,460 @@
+"""Scenario files: TOML -> validated, frozen ``Scenario`` objects.
+
+The format is documented in ``priors/README.md``.  Every problem is reported
+with the file, the dotted key path, what is wrong and what is allowed; all
+problems found in one pass are reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from statistics import NormalDist
+
+from ..errors import InputError, InputErrors
+from .distributions import Prior, parse_prior
+
+COMPANY_PRIORS = (
+    "revenue0", "growth_initial", "growth_terminal", "growth_halflife", "growth_vol",
+    "opex_ratio_initial", "opex_ratio_terminal", "training_share", "utilization",
+    "yield_per_gw", "price_decline", "cash0",
+)
+PER_YEAR_PRIORS = ("utilization",)
+LEASE_PRIORS = ("lease_per_gw_year",)
+OWNED_PRIORS = ("capex_per_gw", "life_years", "power_price", "pue")
+CONTRACT_PRIORS = ("ramp_delay", "delivered_fraction") + LEASE_PRIORS + OWNED_PRIORS
+CONTRACT_DEFAULTS = {"ramp_delay": 0.0, "delivered_fraction": 1.0}
+
+# Values each prior may take: (lowest, highest, lowest excluded, highest excluded).
+DOMAINS = {
+    "revenue0": (0.0, math.inf, False, True, "$B, >= 0"),
+    "growth_initial": (-1.0, math.inf, True, True, "> -1 (a growth rate: 1.5 = +150 %)"),
+    "growth_terminal": (-1.0, math.inf, True, True, "> -1 (a growth rate)"),
+    "growth_halflife": (0.0, math.inf, True, True, "years, > 0"),
+    "growth_vol": (0.0, math.inf, False, True, ">= 0"),
+    "opex_ratio_initial": (0.0, math.inf, False, True, "a share of revenue, >= 0"),
+    "opex_ratio_terminal": (0.0, math.inf, False, True, "a share of revenue, >= 0"),
+    "training_share": (0.0, 1.0, False, False, "a share in [0, 1]"),
+    "utilization": (0.0, 1.0, False, False, "a share in [0, 1]"),
+    "yield_per_gw": (0.0, math.inf, False, True, "$B per GW-year, >= 0"),
+    "price_decline": (-math.inf, 1.0, True, True, "a yearly rate < 1"),
+    "cash0": (-math.inf, math.inf, True, True, "$B"),
+    "discount_rate": (-1.0, math.inf, True, True, "a yearly rate > -1"),
+    "ramp_delay": (0.0, math.inf, False, True, "years, >= 0"),
+    "delivered_fraction": (0.0, 1.0, False, False, "a share in [0, 1]"),
+    "lease_per_gw_year": (0.0, math.inf, False, True, "$B per GW-year, >= 0"),
+    "capex_per_gw": (0.0, math.inf, False, True, "$B per GW, >= 0"),
+    "life_years": (0.0, math.inf, True, True, "years, > 0"),
+    "power_price": (0.0, math.inf, False, True, "$/MWh, >= 0"),
+    "pue": (1.0, math.inf, False, True, ">= 1"),
+}
+TOP_KEYS = ("name", "description", "as_of", "start_year", "horizon", "discount_rate",
+            "demand_correlation", "companies", "correlation")
+COMPANY_KEYS = COMPANY_PRIORS + ("label", "contracts")
+CONTRACT_KEYS = ("kind", "provider", "capacity_gw", "note") + CONTRACT_PRIORS
+MAX_HORIZON = 50
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One compute contract of a company (``kind`` is ``lease`` or ``owned``)."""
+
+    name: str
+    kind: str
+    provider: str
+    capacity_gw: tuple
+    priors: dict
+
+
+@dataclass(frozen=True)
+class Company:
+    """One lab: its priors and its contracts."""
+
+    name: str
+    label: str
+    priors: dict
+    contracts: tuple
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario (see ``priors/README.md`` for the format).
+
+    Attributes
+    ----------
+    name, description, as_of : str
+        Labels.
+    start_year, horizon : int
+        Years ``start_year .. start_year + horizon - 1`` are simulated.
+    discount_rate : Prior
+        Yearly discount rate ``r`` (``v = 1 / (1 + r)``).
+    demand_correlation : float
+        Share of each company's growth-shock variance from the common
+        demand factor: the correlation of any two companies' shocks.
+    companies : tuple of Company
+    correlation : tuple or None
+        ``(prior paths, matrix)`` of the optional Gaussian copula.
+    source : str
+        Where it was read from.
+    sha256 : str
+        Hash of the file's bytes (provenance).
+    """
+
+    name: str
+    description: str
+    as_of: str
+    start_year: int
+    horizon: int
+    discount_rate: Prior
+    demand_correlation: float
+    companies: tuple
+    correlation: tuple | None
+    source: str
+    sha256: str
+
+    @property
+    def years(self) -> list[int]:
+        """Calendar labels of the simulated years."""
+        return list(range(self.start_year, self.start_year + self.horizon))
+
+    @property
+    def entities(self) -> list[str]:
+        """Company names, then ``"sector"``."""
+        return [c.name for c in self.companies] + ["sector"]
+
+    def priors(self):
+        """Yield ``(dotted path, Prior)`` for every prior of the scenario."""
+        yield "discount_rate", self.discount_rate
+        for company in self.companies:
+            for name in COMPANY_PRIORS:
+                yield f"companies.{company.name}.{name}", company.priors[name]
+            for contract in company.contracts:
+                for name, prior in contract.priors.items():
+                    yield f"companies.{company.name}.contracts.{contract.name}.{name}", prior
+
+
+EMBEDDED = ("default", "article-2025")
+
+
+def embedded_path(name: str) -> Path:
+    """Path of an embedded scenario shipped inside the package (``default``, ...)."""
+    return Path(str(resources.files("risk._priors").joinpath(f"{name}.toml")))
+
+
+def resolve(scenario: str | Path | None) -> Path:
+    """Turn a scenario argument (None, an embedded name or a path) into a file path."""
+    if scenario is None:
+        return embedded_path("default")
+    text = str(scenario)
+    if text in EMBEDDED:
+        return embedded_path(text)
+    path = Path(text)
+    if not path.is_file():
+        raise InputError("no such scenario file", source=text,
+                         allowed=f"a TOML file, or an embedded scenario: {', '.join(EMBEDDED)}")
+    return path
+
+
+def load_scenario(scenario: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario.
+
+    Parameters
+    ----------
+    scenario : str or pathlib.Path, optional
+        A TOML file, or the name of an embedded scenario (``"default"``,
+        ``"article-2025"``).  Default: the embedded default.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    risk.errors.InputError
+        Naming the file, the key, the problem and what is allowed.
+    """
+    path = resolve(scenario)
+    data = path.read_bytes()
+    return parse_scenario(data, source=str(path))
+
+
+def parse_scenario(data: bytes | str, *, source: str = "<string>") -> Scenario:
+    """Validate scenario TOML text (see :func:`load_scenario`)."""
+    raw_bytes = data.encode() if isinstance(data, str) else data
+    try:
+        text = raw_bytes.decode("utf-8")
+        doc = tomllib.loads(text)
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text ({err.reason})", source=source, allowed="a UTF-8 TOML file") from None
+    except tomllib.TOMLDecodeError as err:
+        line = getattr(err, "lineno", None)
+        raise InputError(f"TOML syntax error: {getattr(err, 'msg', str(err))}", source=source,
+                         line=line, allowed="TOML 1.0 (https://toml.io)") from None
+    return build_scenario(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def reject_unknown(names, allowed, *, key: str, source: str, what: str = "key") -> None:
+    """Raise for the first name not in ``allowed``, with a did-you-mean."""
+    for name in names:
+        if name in allowed:
+            continue
+        close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        path = (f"{key}.{name}" if key else str(name)) if what == "key" else key
+        raise InputError(f"unknown {what} '{name}'{hint}", source=source, key=path,
+                         allowed=", ".join(str(a) for a in allowed))
+
+
+class _Collector:
+    """Gather input errors so one run reports them all."""
+
+    def __init__(self):
+        self.errors: list[InputError] = []
+
+    def run(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InputErrors as err:
+            self.errors.extend(err.errors)
+        except InputError as err:
+            self.errors.append(err)
+        return None
+
+    def raise_any(self):
+        if self.errors:
+            raise InputErrors(self.errors)
+
+
+def _table(doc, key, source, name):
+    if not isinstance(doc, dict):
+        raise InputError(f"expected a table, got {type(doc).__name__}", source=source, key=key,
+                         allowed=f"a TOML table [{key}]")
+    return doc
+
+
+def _integer(value, key, source, low, high):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"expected a whole number, got {value!r}", source=source, key=key,
+                         allowed=f"an integer in [{low}, {high}]")
+    if not low <= value <= high:
+        raise InputError(f"{value} is out of range", source=source, key=key,
+                         allowed=f"an integer in [{low}, {high}]")
+    return value
+
+
+def _string(value, key, source):
+    if not isinstance(value, str):
+        raise InputError(f"expected a string, got {value!r}", source=source, key=key, allowed="text")
+    return value
+
+
+NORMAL_TAIL_ALLOWED = 1e-6
+
+
+def domain_bounds(name: str) -> tuple[float, float]:
+    """Closed bounds a sampled value of prior ``name`` is clamped to (open bounds nudged in)."""
+    low, high, low_open, high_open, _ = DOMAINS[name]
+    if low_open and math.isfinite(low):
+        low = low + max(abs(low), 1.0) * 1e-12
+    if high_open and math.isfinite(high):
+        high = high - max(abs(high), 1.0) * 1e-12
+    return low, high
+
+
+def _domain_prior(raw, name, key, source) -> Prior:
+    prior = parse_prior(raw, key=key, source=source)
+    low, high, low_open, high_open, text = DOMAINS[name]
+    lo, hi = prior.support()
+    if prior.family == "normal":
+        # A normal is accepted when its mass outside the domain is negligible;
+        # the kernel clamps the rare values beyond (see kernels.sampling).
+        mean, sd = prior.params["mean"], prior.params["sd"]
+        outside = NormalDist(mean, sd).cdf(low) if math.isfinite(low) else 0.0
+        outside += 1.0 - NormalDist(mean, sd).cdf(high) if math.isfinite(high) else 0.0
+        if outside < NORMAL_TAIL_ALLOWED:
+            return prior
+        raise InputError(f"this normal puts {outside:.2g} of its probability outside the domain of "
+                         f"{name}; use truncated_normal, lognormal or beta", source=source, key=key,
+                         allowed=text)
+    below = lo < low or (low_open and lo == low and prior.family in ("fixed", "discrete"))
+    above = hi > high or (high_open and hi == high and prior.family in ("fixed", "discrete"))
+    if below or above:
+        span = f"[{lo:g}, {hi:g}]"
+        raise InputError(f"{name} can take values in {span}, outside its domain",
+                         source=source, key=key, allowed=text)
+    return prior
+
+
+def _contract(raw, company, name, horizon, source) -> Contract:
+    key = f"companies.{company}.contracts.{name}"
+    _table(raw, key, source, name)
+    reject_unknown(raw, CONTRACT_KEYS, key=key, source=source)
+    if "kind" not in raw:
+        raise InputError("missing key 'kind'", source=source, key=f"{key}.kind",
+                         allowed='kind = "lease" or "owned"')
+    kind = raw["kind"]
+    if kind not in ("lease", "owned"):
+        reject_unknown([kind], ("lease", "owned"), key=f"{key}.kind", source=source, what="kind")
+    needed = LEASE_PRIORS if kind == "lease" else OWNED_PRIORS
+    unused = [p for p in (OWNED_PRIORS if kind == "lease" else LEASE_PRIORS) if p in raw]
+    if unused:
+        raise InputError(f"'{unused[0]}' is not used by a {kind} contract", source=source,
+                         key=f"{key}.{unused[0]}",
+                         allowed=f"for kind = \"{kind}\": {', '.join(needed)}")
+    ramp = raw.get("capacity_gw")
+    if not isinstance(ramp, list) or not ramp:
+        raise InputError("missing or empty capacity ramp", source=source, key=f"{key}.capacity_gw",
+                         allowed=f"a list of GW online in each year, at least {horizon} values")
+    ramp = [_number(v, f"{key}.capacity_gw", source) for v in ramp]
+    if len(ramp) < horizon:
+        raise InputError(f"the capacity ramp has {len(ramp)} values but the horizon is {horizon} years",
+                         source=source, key=f"{key}.capacity_gw",
+                         allowed=f"at least {horizon} values (one per year)")
+    if any(v < 0 for v in ramp):
+        raise InputError("negative capacity", source=source, key=f"{key}.capacity_gw",
+                         allowed="GW >= 0")
+    priors = {}
+    collector = _Collector()
+    for prior_name in ("ramp_delay", "delivered_fraction") + needed:
+        if prior_name not in raw and prior_name not in CONTRACT_DEFAULTS:
+            collector.errors.append(InputError(f"missing key '{prior_name}'", source=source,
+                                               key=f"{key}.{prior_name}",
+                                               allowed=f"a prior: {DOMAINS[prior_name][4]}"))
+            continue
+        value = raw.get(prior_name, CONTRACT_DEFAULTS.get(prior_name))
+        priors[prior_name] = collector.run(_domain_prior, value, prior_name, f"{key}.{prior_name}", source)
+    collector.raise_any()
+    provider = _string(raw.get("provider", ""), f"{key}.provider", source)
+    return Contract(name, kind, provider, tuple(ramp[:horizon]), priors)
+
+
+def _number(value, key, source):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"expected a number, got {value!r}", source=source, key=key, allowed="a number")
+    if not math.isfinite(value):
+        raise InputError(f"{value} is not a finite number", source=source, key=key,
+                         allowed="a finite number (no nan or inf)")
+    return float(value)
+
+
+def _company(raw, name, horizon, source) -> Company:
+    key = f"companies.{name}"
+    _table(raw, key, source, name)
+    reject_unknown(raw, COMPANY_KEYS, key=key, source=source)
+    collector = _Collector()
+    priors = {}
+    for prior_name in COMPANY_PRIORS:
+        if prior_name not in raw:
+            collector.errors.append(InputError(f"missing key '{prior_name}'", source=source,
+                                               key=f"{key}.{prior_name}",
+                                               allowed=f"a prior: {DOMAINS[prior_name][4]}"))
+            continue
+        priors[prior_name] = collector.run(_domain_prior, raw[prior_name], prior_name,
+                                           f"{key}.{prior_name}", source)
+    contracts_raw = raw.get("contracts")
+    contracts = []
+    if not isinstance(contracts_raw, dict) or not contracts_raw:
+        collector.errors.append(InputError("no contracts", source=source, key=f"{key}.contracts",
+                                           allowed=f"at least one [{key}.contracts.<name>] table"))
+    else:
+        for contract_name, contract_raw in contracts_raw.items():
+            contracts.append(collector.run(_contract, contract_raw, name, contract_name, horizon, source))
+    collector.raise_any()
+    label = _string(raw.get("label", name), f"{key}.label", source)
+    return Company(name, label, priors, tuple(contracts))
+
+
+def _correlation(raw, companies, source):
+    import numpy as np
+
+    key = "correlation"
+    _table(raw, key, source, key)
+    reject_unknown(raw, ("priors", "matrix"), key=key, source=source)
+    paths, matrix = raw.get("priors"), raw.get("matrix")
+    if not isinstance(paths, list) or len(paths) < 2 or not all(isinstance(p, str) for p in paths):
+        raise InputError("expected a list of at least two prior paths", source=source,
+                         key=f"{key}.priors", allowed='e.g. ["companies.openai.growth_initial", ...]')
+    known = {}
+    for company in companies:
+        for prior_name in COMPANY_PRIORS:
+            known[f"companies.{company.name}.{prior_name}"] = prior_name
+        for contract in company.contracts:
+            for prior_name in contract.priors:
+                known[f"companies.{company.name}.contracts.{contract.name}.{prior_name}"] = prior_name
+    for path in paths:
+        if path not in known:
+            reject_unknown([path], sorted(known), key=f"{key}.priors", source=source, what="prior path")
+        if known[path] in PER_YEAR_PRIORS:
+            raise InputError(f"'{path}' is drawn once per year and cannot join the copula",
+                             source=source, key=f"{key}.priors", allowed="priors drawn once per draw")
+    if len(set(paths)) != len(paths):
+        raise InputError("a prior is listed twice", source=source, key=f"{key}.priors",
+                         allowed="distinct prior paths")
+    n = len(paths)
+    if (not isinstance(matrix, list) or len(matrix) != n
+            or not all(isinstance(row, list) and len(row) == n for row in matrix)):
+        raise InputError(f"expected a {n} x {n} matrix (one row per listed prior)", source=source,
+                         key=f"{key}.matrix", allowed="a list of lists of numbers")
+    values = np.array([[_number(v, f"{key}.matrix", source) for v in row] for row in matrix])
+    if not np.allclose(values, values.T, atol=1e-12) or not np.allclose(np.diag(values), 1.0):
+        raise InputError("not a correlation matrix: it must be symmetric with ones on the diagonal",
+                         source=source, key=f"{key}.matrix", allowed="symmetric, unit diagonal, entries in [-1, 1]")
+    if np.any(np.abs(values) > 1):
+        raise InputError("an entry is outside [-1, 1]", source=source, key=f"{key}.matrix",
+                         allowed="correlations in [-1, 1]")
+    try:
+        np.linalg.cholesky(values)
+    except np.linalg.LinAlgError:
+        smallest = float(np.linalg.eigvalsh(values).min())
+        raise InputError(f"the correlation matrix is not positive definite (smallest eigenvalue "
+                         f"{smallest:.3g})", source=source, key=f"{key}.matrix",
+                         allowed="a positive-definite matrix: weaken the correlations") from None
+    return tuple(paths), tuple(tuple(float(v) for v in row) for row in values)
+
+
+def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
+    """Validate a parsed TOML document into a :class:`Scenario`."""
+    reject_unknown(doc, TOP_KEYS, key="", source=source)
+    collector = _Collector()
+    horizon = collector.run(_integer, doc.get("horizon", 8), "horizon", source, 1, MAX_HORIZON) or 0
+    start_year = collector.run(_integer, doc.get("start_year", 2026), "start_year", source, 1900, 2200)
+    if "discount_rate" not in doc:
+        collector.errors.append(InputError("missing key 'discount_rate'", source=source, key="discount_rate",
+                                           allowed="a yearly rate, fixed or a prior"))
+        discount = None
+    else:
+        discount = collector.run(_domain_prior, doc["discount_rate"], "discount_rate", "discount_rate", source)
+    loading = collector.run(_number, doc.get("demand_correlation", 0.0), "demand_correlation", source)
+    if loading is not None and not 0.0 <= loading <= 1.0:
+        collector.errors.append(InputError(f"{loading:g} is outside [0, 1]", source=source,
+                                           key="demand_correlation",
+                                           allowed="a correlation in [0, 1]"))
+    names = {}
+    for name in ("name", "description", "as_of"):
+        names[name] = collector.run(_string, doc.get(name, ""), name, source)
+    companies_raw = doc.get("companies")
+    companies = []
+    if not isinstance(companies_raw, dict) or not companies_raw:
+        collector.errors.append(InputError("no companies", source=source, key="companies",
+                                           allowed="at least one [companies.<name>] table"))
+    elif horizon:
+        for name, raw in companies_raw.items():
+            if name == "sector":
+                collector.errors.append(InputError("'sector' is reserved for the sum of the companies",
+                                                   source=source, key="companies.sector",
+                                                   allowed="another company name"))
+                continue
+            companies.append(collector.run(_company, raw, name, horizon, source))
+    collector.raise_any()
+    correlation = None
+    if "correlation" in doc:
+        correlation = _correlation(doc["correlation"], companies, source)
+    return Scenario(name=names["name"] or Path(source).stem, description=names["description"],
+                    as_of=names["as_of"], start_year=start_year, horizon=horizon,
+                    discount_rate=discount, demand_correlation=loading, companies=tuple(companies),
+                    correlation=correlation, source=source, sha256=sha256)
