@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -143,7 +144,11 @@ EMBEDDED = ("default", "article-2025")
 
 def embedded_path(name: str) -> Path:
     """Path of an embedded scenario shipped inside the package (``default``, ...)."""
-    return Path(str(resources.files("risk._priors").joinpath(f"{name}.toml")))
+    try:
+        return Path(str(resources.files("risk._priors").joinpath(f"{name}.toml")))
+    except ModuleNotFoundError:
+        # Running from a source checkout that was not installed: the repository's priors/.
+        return Path(__file__).resolve().parents[2] / "priors" / f"{name}.toml"
 
 
 def resolve(scenario: str | Path | None) -> Path:
@@ -192,9 +197,13 @@ def parse_scenario(data: bytes | str, *, source: str = "<string>") -> Scenario:
     except UnicodeDecodeError as err:
         raise InputError(f"not UTF-8 text ({err.reason})", source=source, allowed="a UTF-8 TOML file") from None
     except tomllib.TOMLDecodeError as err:
-        line = getattr(err, "lineno", None)
-        raise InputError(f"TOML syntax error: {getattr(err, 'msg', str(err))}", source=source,
-                         line=line, allowed="TOML 1.0 (https://toml.io)") from None
+        # Python 3.11's tomllib puts the position only in the message: "(at line 4, column 11)"
+        text = str(err)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", text)
+        line = int(found.group(1)) if found else getattr(err, "lineno", None)
+        problem = re.sub(r"\s*\(at line \d+, column (\d+)\)", r" (column \1)", text)
+        raise InputError(f"TOML syntax error: {problem}", source=source, line=line,
+                         allowed="TOML 1.0 (https://toml.io)") from None
     return build_scenario(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
 
 

@@ -1,0 +1,84 @@
+"""Scenario files: every class of bad input names the file, the key and the fix."""
+
+import pytest
+
+import risk
+from risk.errors import InputError
+from risk.scenario import embedded_path, parse_scenario
+
+
+def _replace(text, old, new):
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def _error(text):
+    with pytest.raises(InputError) as info:
+        parse_scenario(text, source="bad.toml")
+    return str(info.value)
+
+
+def test_small_scenario_is_valid(small_scenario):
+    assert small_scenario.entities == ["alpha", "beta", "sector"]
+    assert small_scenario.years == [2026, 2027, 2028, 2029]
+
+
+def test_toml_syntax_error_has_line(small_scenario_text):
+    message = _error(small_scenario_text.replace("horizon = 4", "horizon = = 4"))
+    assert "bad.toml, line" in message and "TOML syntax error" in message
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("cash0 = 10\n", "cash0 = 10\ncahs1 = 3\n", "unknown key 'cahs1'"),
+    ("growth_vol = 0.1\n", "growth_voll = 0.1\n", "did you mean 'growth_vol'"),
+    ("cash0 = 10\n", "", "companies.alpha.cash0"),
+    ("horizon = 4", 'horizon = "4"', "whole number"),
+    ("horizon = 4", "horizon = 0", "out of range"),
+    ("cash0 = 10\n", "cash0 = nan\n", "finite"),
+    ("discount_rate = 0.1", "discount_rate = -2", "discount_rate"),
+    ("utilization = { dist = \"beta\", a = 8.1, b = 1.75 }", "utilization = 1.5", "companies.alpha.utilization"),
+    ("training_share = 0.4", "training_share = { dist = \"normal\", mean = 0.4, sd = 0.5 }", "outside the domain"),
+    ("capacity_gw = [0.5, 1, 1.5, 2]", "capacity_gw = [0.5, 1]", "horizon is 4"),
+    ("capacity_gw = [0.5, 1, 1.5, 2]", "capacity_gw = [0.5, 1, -1.5, 2]", "negative"),
+    ('kind = "lease"', 'kind = "leased"', "did you mean 'lease'"),
+    ("lease_per_gw_year = { dist = \"lognormal\", p5 = 8, p95 = 18 }", "capex_per_gw = 40",
+     "not used by a lease"),
+    ("matrix = [[1, 0.3], [0.3, 1]]", "matrix = [[1, 1.2], [1.2, 1]]", "outside [-1, 1]"),
+    ("demand_correlation = 0.5", "demand_correlation = 1.5", "demand_correlation"),
+])
+def test_bad_input_names_key_and_fix(small_scenario_text, old, new, expected):
+    message = _error(_replace(small_scenario_text, old, new))
+    assert expected in message
+    assert "bad.toml" in message and "allowed" in message
+
+
+def test_correlation_matrix_must_be_positive_definite(small_scenario_text):
+    text = _replace(small_scenario_text,
+                    'priors = ["companies.alpha.revenue0", "companies.alpha.contracts.tpu.lease_per_gw_year"]\n'
+                    "matrix = [[1, 0.3], [0.3, 1]]",
+                    'priors = ["companies.alpha.revenue0", "companies.alpha.growth_initial", '
+                    '"companies.alpha.contracts.tpu.lease_per_gw_year"]\n'
+                    "matrix = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]")
+    assert "not positive definite" in _error(text)
+
+
+def test_correlation_names_unknown_prior(small_scenario_text):
+    text = _replace(small_scenario_text, '"companies.alpha.revenue0"', '"companies.alpha.revenu0"')
+    assert "did you mean 'companies.alpha.revenue0'" in _error(text)
+
+
+def test_all_problems_reported_together(small_scenario_text):
+    text = _replace(small_scenario_text, "cash0 = 10\n", "")
+    text = _replace(text, "growth_vol = 0.2\n", "growth_vol = -1\n")
+    message = _error(text)
+    assert "2 problems" in message and "companies.alpha.cash0" in message and "companies.beta.growth_vol" in message
+
+
+def test_embedded_scenarios_ship_inside_the_package():
+    import pathlib
+
+    package = pathlib.Path(risk.__file__).parent
+    for name in ("default", "article-2025"):
+        path = embedded_path(name)
+        assert path.is_file() and package in path.parents
+        assert risk.load_scenario(name).name == name
