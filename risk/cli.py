@@ -167,7 +167,7 @@ def validate(scenario: str = typer.Argument(..., help="Scenario file or embedded
     contracts = sum(len(c.contracts) for c in loaded.companies)
     priors = sum(1 for _ in loaded.priors())
     Console().print(f"ok: {loaded.source}: {len(loaded.companies)} companies, {contracts} contracts, "
-                    f"{priors} priors, years {loaded.years[0]}–{loaded.years[-1]}")
+                    f"{priors} priors, years {loaded.years[0]}–{loaded.years[-1]}", soft_wrap=True)
 
 
 @priors_app.command("show")

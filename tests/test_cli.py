@@ -1,0 +1,69 @@
+"""The ``risk`` command end to end, in a subprocess (table, --json, --out, exit codes)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from risk.cli import parse_draws
+from risk.errors import InputError
+
+
+def _risk(*args, cwd=None):
+    env = dict(os.environ, COLUMNS="200")  # rich wraps at the terminal width
+    return subprocess.run([sys.executable, "-m", "risk", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize("text, expected", [("1e7", 10**7), ("10_000_000", 10**7), ("10M", 10**7),
+                                            ("2k", 2000), ("1", 1), ("1.5M", 1_500_000)])
+def test_parse_draws_accepts_the_usual_spellings(text, expected):
+    assert parse_draws(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "1.5", "1e-3", "ten", "1e7x", ""])
+def test_parse_draws_rejects_non_whole_numbers(text):
+    with pytest.raises(InputError, match="--draws"):
+        parse_draws(text)
+
+
+def test_simulate_json_on_stdout(small_scenario_file, tmp_path):
+    out = tmp_path / "result.json"
+    proc = _risk("simulate", str(small_scenario_file), "--draws", "20k", "--seed", "3", "--json",
+                 "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["draws"] == 20_000 and payload["seed"] == 3
+    assert 0.0 <= payload["sector"]["p_shortfall"] <= 1.0
+    assert json.loads(out.read_text()) == payload
+
+
+def test_simulate_table_on_default(tmp_path):
+    proc = _risk("simulate", "--draws", "2e4", "--seed", "1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("anthropic", "openai", "sector", "P(shortfall)", "bubble-risk grade"):
+        assert text in proc.stdout
+
+
+def test_bad_input_exits_2_and_writes_nothing(small_scenario_text, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(small_scenario_text.replace("cash0 = 10\n", "cash0 = -inf\n"))
+    out = tmp_path / "never.json"
+    proc = _risk("simulate", str(bad), "--draws", "1000", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "companies.alpha.cash0" in proc.stderr and "finite" in proc.stderr
+    assert not out.exists()
+    proc = _risk("simulate", "--draws", "1e-3", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 2 and "--draws" in proc.stderr and not out.exists()
+
+
+def test_validate_and_priors_show(small_scenario_file, tmp_path):
+    proc = _risk("validate", str(small_scenario_file), cwd=tmp_path)
+    assert proc.returncode == 0 and "2 companies" in proc.stdout
+    proc = _risk("validate", str(tmp_path / "missing.toml"), cwd=tmp_path)
+    assert proc.returncode == 2 and "no such scenario file" in proc.stderr
+    proc = _risk("priors", "show", "default", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "companies.anthropic.revenue0" in proc.stdout and "lognormal" in proc.stdout
