@@ -82,3 +82,13 @@ def test_embedded_scenarios_ship_inside_the_package():
         path = embedded_path(name)
         assert path.is_file() and package in path.parents
         assert risk.load_scenario(name).name == name
+
+
+def test_worked_example_in_priors_readme_is_valid():
+    import pathlib
+    import re
+
+    readme = pathlib.Path(__file__).resolve().parents[2] / "priors" / "README.md"
+    example = re.search(r"```toml\n(.*?)```", readme.read_text(), re.S).group(1)
+    scenario = parse_scenario(example, source="priors/README.md")
+    assert scenario.entities == ["lab", "sector"] and scenario.horizon == 4
