@@ -306,11 +306,59 @@ def _from_quantiles(family, given, quantiles, key, source, text) -> Prior:
     for name, default in FAMILIES[family]["optional"].items():
         params.setdefault(name, default)
     _check_params(family, params, key, source)
-    fitted = _FITTERS[family](params, p1, q1, p2, q2, key, source)
-    prior = Prior(family, fitted, quantiles={p1: q1, p2: q2}, source=text)
-    _check_params(family, fitted, key, source)
-    _verify_fit(prior, key, source)
-    return prior
+    cache_key = repr((family, sorted(params.items()), p1, q1, p2, q2))
+    fitted = _fit_cache().get(cache_key)
+    if fitted is None:
+        fitted = _FITTERS[family](params, p1, q1, p2, q2, key, source)
+        fitted = {name: float(value) for name, value in fitted.items()}
+        prior = Prior(family, fitted, quantiles={p1: q1, p2: q2}, source=text)
+        _check_params(family, fitted, key, source)
+        _verify_fit(prior, key, source)
+        _remember_fit(cache_key, fitted)
+    return Prior(family, dict(fitted), quantiles={p1: q1, p2: q2}, source=text)
+
+
+_FITS: dict | None = None
+
+
+def _fit_path():
+    from .._cache import scenario_cache_dir
+
+    folder = scenario_cache_dir()
+    return folder / "quantile-fits.json" if folder else None
+
+
+def _fit_cache() -> dict:
+    """Verified quantile conversions from earlier runs: a warm run never imports scipy."""
+    global _FITS
+    if _FITS is None:
+        import json
+
+        path = _fit_path()
+        try:
+            _FITS = json.loads(path.read_text()) if path and path.is_file() else {}
+        except (OSError, ValueError):
+            _FITS = {}
+    return _FITS
+
+
+def _remember_fit(cache_key: str, fitted: dict) -> None:
+    import json
+    import os
+    import tempfile
+
+    cache = _fit_cache()
+    cache[cache_key] = fitted
+    path = _fit_path()
+    if path is None:
+        return
+    try:
+        handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            json.dump(cache, out)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the cache is an optimisation only
 
 
 def _infeasible(family, key, source, why):
