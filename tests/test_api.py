@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import risk
+from risk.grade import GRADES
 
 N = 200_000
 
@@ -23,7 +24,7 @@ def test_closed_form_lognormal_revenue(degenerate):
     got = result["solo"].p_shortfall
     assert abs(got["p"] - expected) < 4 * sigma_mc
     assert got["mcse"] == pytest.approx(sigma_mc, rel=0.02)
-    assert got["ci95"][0] < expected < got["ci95"][1] or abs(got["p"] - expected) < 4 * sigma_mc
+    assert got["ci95"][0] < got["p"] < got["ci95"][1]
     # median coverage = exp(mu) (1 - o) / I, read off the histogram within its 0.78 % bin bound
     assert result["solo"].coverage_quantiles["50"] == pytest.approx(math.exp(mu) * (1 - opex) / cost, rel=0.01)
 
@@ -58,7 +59,7 @@ def test_mcse_shrinks_as_inverse_sqrt_draws(degenerate):
     path = degenerate(revenue0='{ dist = "lognormal", p5 = 8, p95 = 12 }', cost=6.0, opex=0.4)
     small = risk.simulate(path, draws=40_000, seed=3)["solo"]
     large = risk.simulate(path, draws=160_000, seed=3)["solo"]
-    # mcse = sqrt(p (1 - p) / n): a quarter of... four times the draws halve it, up to the change in p
+    # mcse = sqrt(p (1 - p) / n): four times the draws halve it, up to the change in p
     ratio = small.p_shortfall["mcse"] / large.p_shortfall["mcse"]
     assert ratio == pytest.approx(2.0, rel=0.05)
     ratio_gap = small.funding_gap_mean_mcse / large.funding_gap_mean_mcse
@@ -81,7 +82,7 @@ def test_result_outputs_and_schema(small_scenario):
         assert q == sorted(q)
         assert entity["funding_gap_cvar95"] >= entity["funding_gap_var95"]
         assert sum(entity["breakeven_year_distribution"].values()) == pytest.approx(1.0)
-        assert entity["grade"] in risk.grade.GRADES if hasattr(risk, "grade") else True
+        assert entity["grade"] in GRADES and all(g in GRADES for g in entity["grade_range"])
     provenance = payload["provenance"]
     assert provenance["scenario_sha256"] and provenance["threads"] >= 1
     frame = result.summary()
