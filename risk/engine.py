@@ -8,7 +8,6 @@ accumulators (a few tens of MB) whatever the number of draws.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -83,9 +82,3 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     return Accumulators(draws=draws, counts=counts.sum(axis=0), hists=hists.sum(axis=0),
                         sums=totals, horizon=horizon)
 
-
-def warm_up(compiled: CompiledScenario) -> float:
-    """Compile (or load from cache) the kernels with one draw; return the seconds taken."""
-    start = time.perf_counter()
-    run(compiled, draws=1, seed=0, threads=1)
-    return time.perf_counter() - start

@@ -18,7 +18,7 @@ from pathlib import Path
 from statistics import NormalDist
 
 from ..errors import InputError, InputErrors
-from .distributions import Prior, parse_prior
+from .distributions import Prior, _finite, parse_prior
 
 COMPANY_PRIORS = (
     "revenue0", "growth_initial", "growth_terminal", "growth_halflife", "growth_vol",
@@ -343,12 +343,7 @@ def _contract(raw, company, name, horizon, source) -> Contract:
 
 
 def _number(value, key, source):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"expected a number, got {value!r}", source=source, key=key, allowed="a number")
-    if not math.isfinite(value):
-        raise InputError(f"{value} is not a finite number", source=source, key=key,
-                         allowed="a finite number (no nan or inf)")
-    return float(value)
+    return _finite(value, key, source, "a number")
 
 
 def _company(raw, name, horizon, source) -> Company:
