@@ -3,6 +3,11 @@
 Pure functions of arrays and scalars.  Index constants name the slots of the
 compiled scenario (``risk.scenario.compile`` fills them); entity ``n_companies``
 is the sector, the sum of the companies.
+
+Kernels compile with ``error_model="numpy"``: a float division by zero
+yields inf or nan as IEEE-754 says instead of raising, which spares a branch
+per division; validation keeps every divisor (life_years, halflife, ...)
+positive.
 """
 
 import math
@@ -47,7 +52,8 @@ PATH_REVENUE = 0
 PATH_EARNINGS = 1
 PATH_COST = 2
 PATH_SUPPLY_BOUND = 3  # 1.0 where capacity, not demand, bound revenue
-N_PATHS = 4
+PATH_CAPACITY = 4  # GW online
+N_PATHS = 5
 
 # Extra columns of ``company_var`` and ``contract_var`` after the priors.
 COMPANY_SHOCK_Z = N_COMPANY_PRIORS  # index in z of the first growth shock
@@ -55,7 +61,7 @@ CONTRACT_COMPANY = N_CONTRACT_PRIORS
 CONTRACT_KIND = N_CONTRACT_PRIORS + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
                   horizon, paths, cash0):
     """Fill the per-entity, per-year paths of one draw (``design/model.md``).
@@ -81,8 +87,9 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
     horizon : int
         Number of years ``T``.
     paths : numpy.ndarray of shape (N_PATHS, n_companies + 1, horizon)
-        Output: revenue, earnings, compute cost and supply-bound flags; the
-        last entity is the sector (supply-bound where any company is).
+        Output: revenue, earnings, compute cost, supply-bound flags and GW
+        online; the last entity is the sector (supply-bound where any
+        company is).
     cash0 : numpy.ndarray of shape (n_companies + 1,)
         Output: starting cash of each entity.
 
@@ -93,15 +100,42 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
     are indexed, never sliced, in the loops (a slice costs a reference count).
     """
     n_companies = company_var.shape[0]
-    n_contracts = contract_var.shape[0]
     sector = n_companies
     common = math.sqrt(demand_loading)
     own = math.sqrt(1.0 - demand_loading)
     last_year = contract_ramp.shape[1] - 1
     for row in range(N_PATHS):
+        for e in range(n_companies + 1):
+            for t in range(horizon):
+                paths[row, e, t] = 0.0
+    # Capacity online and compute cost, contract by contract: a contract's
+    # unit cost and ramp offset are computed once per draw, not once per year.
+    for k in range(contract_var.shape[0]):
+        c = contract_var[k, CONTRACT_COMPANY]
+        delivered = values[contract_var[k, DELIVERED_FRACTION]]
+        if contract_var[k, CONTRACT_KIND] == KIND_LEASE:
+            unit_cost = values[contract_var[k, LEASE_PER_GW_YEAR]]
+        else:
+            unit_cost = (values[contract_var[k, CAPEX_PER_GW]] / values[contract_var[k, LIFE_YEARS]]
+                         + GWYEAR_MWH_PER_1000 * values[contract_var[k, PUE]]
+                         * values[contract_var[k, POWER_PRICE]] / 1000.0)
+        # year t sits at ramp position t - delay = (t + shift) + fraction
+        lag = -values[contract_var[k, RAMP_DELAY]]
+        shift_floor = math.floor(lag)
+        fraction = lag - shift_floor
+        shift = int(shift_floor)
         for t in range(horizon):
-            paths[row, sector, t] = 0.0
-    cash0[sector] = 0.0
+            i = t + shift
+            if i < -1:
+                continue
+            if i >= last_year:
+                ramp = contract_ramp[k, last_year]
+            else:
+                left = contract_ramp[k, i] if i >= 0 else 0.0
+                ramp = left + fraction * (contract_ramp[k, i + 1] - left)
+            gw = delivered * ramp
+            paths[PATH_CAPACITY, c, t] += gw
+            paths[PATH_COST, c, t] += gw * unit_cost
     for c in range(n_companies):
         revenue0 = values[company_var[c, REVENUE0]]
         log_growth_1 = math.log1p(values[company_var[c, GROWTH_INITIAL]])
@@ -110,64 +144,38 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
         vol = values[company_var[c, GROWTH_VOL]]
         opex_1 = values[company_var[c, OPEX_RATIO_INITIAL]]
         opex_term = values[company_var[c, OPEX_RATIO_TERMINAL]]
-        serving = 1.0 - values[company_var[c, TRAINING_SHARE]]
-        yield_per_gw = values[company_var[c, YIELD_PER_GW]]
+        # revenue per GW online: serving share x yield, eroded by the price decline
+        supply_per_gw = (1.0 - values[company_var[c, TRAINING_SHARE]]) * values[company_var[c, YIELD_PER_GW]]
         price_keep = 1.0 - values[company_var[c, PRICE_DECLINE]]
         utilization_0 = company_var[c, UTILIZATION]
         shock_0 = company_var[c, COMPANY_SHOCK_Z]
         cash0[c] = values[company_var[c, CASH0]]
-        cash0[sector] += cash0[c]
         excess = 1.0  # 2^(-(t-1)/halflife)
-        price = 1.0   # (1 - price_decline)^(t-1)
         cumulative = 0.0
         for t in range(horizon):
             shock = common * z[factor_z + t] + own * z[shock_0 + t]
             cumulative += log_growth_term + (log_growth_1 - log_growth_term) * excess + vol * shock
             demand = revenue0 * math.exp(cumulative)
-            capacity = 0.0
-            compute_cost = 0.0
-            for k in range(n_contracts):
-                if contract_var[k, CONTRACT_COMPANY] != c:
-                    continue
-                position = t - values[contract_var[k, RAMP_DELAY]]
-                if position <= -1.0:
-                    continue
-                base = math.floor(position)
-                i = int(base)
-                if i >= last_year:
-                    ramp = contract_ramp[k, last_year]
-                else:
-                    left = contract_ramp[k, i] if i >= 0 else 0.0
-                    ramp = left + (position - base) * (contract_ramp[k, i + 1] - left)
-                gw = values[contract_var[k, DELIVERED_FRACTION]] * ramp
-                if contract_var[k, CONTRACT_KIND] == KIND_LEASE:
-                    unit_cost = values[contract_var[k, LEASE_PER_GW_YEAR]]
-                else:
-                    unit_cost = (values[contract_var[k, CAPEX_PER_GW]] / values[contract_var[k, LIFE_YEARS]]
-                                 + GWYEAR_MWH_PER_1000 * values[contract_var[k, PUE]]
-                                 * values[contract_var[k, POWER_PRICE]] / 1000.0)
-                capacity += gw
-                compute_cost += gw * unit_cost
-            supply = capacity * serving * values[utilization_0 + t] * yield_per_gw * price
+            supply = paths[PATH_CAPACITY, c, t] * values[utilization_0 + t] * supply_per_gw
             if supply < demand:
                 revenue = supply
                 paths[PATH_SUPPLY_BOUND, c, t] = 1.0
                 paths[PATH_SUPPLY_BOUND, sector, t] = 1.0
             else:
                 revenue = demand
-                paths[PATH_SUPPLY_BOUND, c, t] = 0.0
-            earnings = revenue * (1.0 - (opex_term + (opex_1 - opex_term) * excess))
             paths[PATH_REVENUE, c, t] = revenue
-            paths[PATH_EARNINGS, c, t] = earnings
-            paths[PATH_COST, c, t] = compute_cost
-            paths[PATH_REVENUE, sector, t] += revenue
-            paths[PATH_EARNINGS, sector, t] += earnings
-            paths[PATH_COST, sector, t] += compute_cost
+            paths[PATH_EARNINGS, c, t] = revenue * (1.0 - (opex_term + (opex_1 - opex_term) * excess))
             excess *= decay
-            price *= price_keep
+            supply_per_gw *= price_keep
+    cash0[sector] = 0.0
+    for c in range(n_companies):
+        cash0[sector] += cash0[c]
+        for t in range(horizon):
+            for row in (PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_CAPACITY):
+                paths[row, sector, t] += paths[row, c, t]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def entity_outcome(paths, e, cash0, discount, horizon):
     """Per-draw outcomes of entity ``e``.
 

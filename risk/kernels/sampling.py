@@ -22,7 +22,9 @@ FAMILY_DISCRETE = 4
 
 Z_MAX = 8.5
 TABLE_POINTS = 4097
-_TABLE_STEP = 2.0 * Z_MAX / (TABLE_POINTS - 1)
+_CELLS_PER_Z = (TABLE_POINTS - 1) / (2.0 * Z_MAX)
+_CENTRE = (TABLE_POINTS - 1) / 2.0
+_LAST_POSITION = TABLE_POINTS - 1.0 - 1e-9  # keeps cell + 1 inside the table
 
 
 # Columns of the per-variate ``spec`` array.
@@ -35,7 +37,7 @@ SPEC_ROW = 5  # row of ``tables`` (table and discrete families)
 SPEC_COLUMNS = 6
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fill_fixed(values, spec):
     """Write the fixed priors' values once (they never change between draws)."""
     for v in range(spec.shape[0]):
@@ -43,7 +45,7 @@ def fill_fixed(values, spec):
             values[v] = spec[v, SPEC_P0]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sample_values(z, values, spec, tables, order, family_start):
     """Turn the normal scores ``z`` of one draw into prior values.
 
@@ -81,8 +83,8 @@ def sample_values(z, values, spec, tables, order, family_start):
     for j in range(family_start[2], family_start[3]):
         v = order[j]
         row = int(spec[v, SPEC_ROW])
-        position = (min(max(z[v], -Z_MAX), Z_MAX) + Z_MAX) / _TABLE_STEP
-        cell = min(int(position), TABLE_POINTS - 2)
+        position = min(max(z[v] * _CELLS_PER_Z + _CENTRE, 0.0), _LAST_POSITION)
+        cell = int(position)
         left = tables[row, cell]
         values[v] = left + (position - cell) * (tables[row, cell + 1] - left)
     for j in range(family_start[3], family_start[4]):

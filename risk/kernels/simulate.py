@@ -61,7 +61,7 @@ def n_histograms(horizon):
     return H_REVENUE + 4 * horizon
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sample_draw(state, z, values, spec, tables, order, family_start, copula_index, copula_chol):
     for i in range(z.shape[0]):
         z[i], state = next_normal(state)
@@ -74,7 +74,7 @@ def _sample_draw(state, z, values, spec, tables, order, family_start, copula_ind
     sample_values(z, values, spec, tables, order, family_start)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
     coverage, gap, pv_earnings, pv_cost, breakeven, distress = outcome
     if coverage < 1.0:
@@ -108,7 +108,7 @@ def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
         hists[e, H_REVENUE + 3 * horizon + t, bin_index(ratio)] += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def run_batch(key, first_chunk, batch_chunks, chunk_size, total_draws,
               spec, tables, order, family_start, copula_index, copula_chol, n_z,
               company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
@@ -167,7 +167,7 @@ def run_batch(key, first_chunk, batch_chunks, chunk_size, total_draws,
                     _accumulate(e, horizon, paths, outcome, slot_counts, chunk_sums, slot_hists)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def add_in_order(total, sums):
     """``total += sums[0]; total += sums[1]; ...``: the fixed summation order."""
     for ci in range(sums.shape[0]):

@@ -31,6 +31,10 @@ def test_relative_bin_width_is_at_most_one_128th(value):
 
 
 def test_special_values():
+    assert h.bin_index(-0.0) == h.ZERO_BIN
+    assert h.bin_index(2.0 ** h.LOW_EXP) == h.ZERO_BIN + 1
+    assert h.bin_index(-(2.0 ** h.LOW_EXP)) == h.ZERO_BIN - 1
+    assert h.bin_index(2.0 ** h.HIGH_EXP) == h.N_BINS - 1
     assert h.bin_index(0.0) == h.ZERO_BIN
     assert h.bin_index(math.inf) == h.N_BINS - 1
     assert h.bin_index(-math.inf) == 0
