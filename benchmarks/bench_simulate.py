@@ -138,7 +138,7 @@ def rng_floor(draws: int) -> float:
     import risk  # noqa: F401  (configures the numba cache)
     from numba import njit, prange
 
-    from risk.kernels.rng import draw_state, next_normal, seed_key
+    from risk.kernels.rng import draw_offset, next_normal, seed_key, stream_keys
     from risk.kernels.sampling import fill_fixed, sample_values
     from risk.scenario import load_scenario
     from risk.scenario.compile import compile_scenario
@@ -147,27 +147,28 @@ def rng_floor(draws: int) -> float:
     a = compiled.arrays
 
     @njit(parallel=True)
-    def variates_only(draws, seed, n_z, spec, tables, order, family_start):
-        key = seed_key(seed)
+    def variates_only(draws, z_keys, z_active, spec, tables, order, family_start):
         total = 0.0
         for slot in prange(2):
-            z = np.empty(n_z)
+            z = np.zeros(z_keys.shape[0])
             values = np.empty(spec.shape[0])
             fill_fixed(values, spec)
             acc = 0.0
             for d in range(slot, draws, 2):
-                state = draw_state(key, d)
-                for i in range(n_z):
-                    z[i], state = next_normal(state)
+                offset = draw_offset(d)
+                for j in range(z_active.shape[0]):
+                    i = z_active[j]
+                    z[i], _ = next_normal(z_keys[i] + offset)
                 sample_values(z, values, spec, tables, order, family_start)
                 acc += values[0]
             total += acc
         return total
 
-    args = (compiled.n_z, a["spec"], a["tables"], a["order"], a["family_start"])
-    variates_only(1000, 1, *args)
+    z_keys = stream_keys(np.uint64(seed_key(np.int64(1))), a["z_stream"])
+    args = (z_keys, a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"])
+    variates_only(1000, *args)
     start = time.perf_counter()
-    variates_only(draws, 1, *args)
+    variates_only(draws, *args)
     return (time.perf_counter() - start) / draws * 1e9
 
 

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from .kernels import simulate as k
-from .kernels.rng import seed_key
+from .kernels.rng import seed_key, stream_keys
 from .scenario.compile import CompiledScenario
 
 DEFAULT_CHUNK_SIZE = 65_536
@@ -65,6 +65,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
     totals = np.zeros((n_entities, k.n_floats(horizon)))
     key = np.uint64(seed_key(np.int64(seed)))  # keep the type fixed: numba returns a Python int
+    z_keys = stream_keys(key, compiled.arrays["z_stream"])
     args = compiled.kernel_args()
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
@@ -72,7 +73,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         for first in range(0, n_chunks, BATCH_CHUNKS):
             batch = min(BATCH_CHUNKS, n_chunks - first)
             sums = batch_sums[:batch]
-            k.run_batch(key, first, batch, chunk_size, draws, *args,
+            k.run_batch(z_keys, first, batch, chunk_size, draws, *args,
                         counts, hists, sums)
             k.add_in_order(totals, sums)
             if progress is not None:

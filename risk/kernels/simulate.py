@@ -2,7 +2,8 @@
 
 Reproducibility by construction:
 
-* draw ``d`` always uses the same random stream (``rng.draw_state``);
+* draw ``d`` of an input always uses the same block of that input's named
+  stream (``rng.stream_keys``, ``rng.draw_offset``);
 * integer accumulators (counts, histograms) are per slot and merge exactly
   in any order;
 * floating-point sums are kept per chunk and added up by the caller in
@@ -18,7 +19,7 @@ from numba import njit, prange
 from .histogram import N_BINS, bin_index
 from .model import (N_PATHS, PATH_COST, PATH_EARNINGS, PATH_REVENUE, PATH_SUPPLY_BOUND,
                     company_paths, entity_outcome)
-from .rng import draw_state, next_normal
+from .rng import draw_offset, next_normal
 from .sampling import fill_fixed, sample_values
 
 # Integer counters per entity.
@@ -62,9 +63,12 @@ def n_histograms(horizon):
 
 
 @njit(cache=True, error_model="numpy")
-def _sample_draw(state, z, values, spec, tables, order, family_start, copula_index, copula_chol):
-    for i in range(z.shape[0]):
-        z[i], state = next_normal(state)
+def _sample_draw(offset, z_keys, z_active, z, values, spec, tables, order, family_start, copula_index,
+                 copula_chol):
+    # fixed priors' scores are never drawn: nothing reads them
+    for j in range(z_active.shape[0]):
+        i = z_active[j]
+        z[i], _ = next_normal(z_keys[i] + offset)
     # Gaussian copula: z[idx] <- L @ z[idx], in place from the last row up.
     for i in range(copula_index.shape[0] - 1, -1, -1):
         acc = 0.0
@@ -109,16 +113,17 @@ def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_batch(key, first_chunk, batch_chunks, chunk_size, total_draws,
-              spec, tables, order, family_start, copula_index, copula_chol, n_z,
+def run_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
+              z_active, spec, tables, order, family_start, copula_index, copula_chol,
               company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
               horizon, counts, hists, sums):
     """Simulate chunks ``first_chunk .. first_chunk + batch_chunks - 1``.
 
     Parameters
     ----------
-    key : numpy.uint64
-        Sequence offset of the seed (``rng.seed_key``).
+    z_keys : numpy.ndarray of uint64, shape (n_z,)
+        Key of each normal score's stream (``rng.stream_keys``): the seed and
+        the input's name.
     first_chunk, batch_chunks, chunk_size, total_draws : int
         Chunk ``c`` holds draws ``[c * chunk_size, min((c + 1) * chunk_size, total_draws))``.
     spec, tables, order, family_start : numpy.ndarray
@@ -126,8 +131,8 @@ def run_batch(key, first_chunk, batch_chunks, chunk_size, total_draws,
     copula_index, copula_chol : numpy.ndarray
         Variates under the Gaussian copula and the Cholesky factor of their
         correlation matrix (empty when there is no copula).
-    n_z : int
-        Normal scores per draw (variates, growth shocks, demand factor).
+    z_active : numpy.ndarray of int64
+        The normal scores to draw (those of fixed priors are skipped).
     company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon
         The compiled scenario (see ``model.company_paths``).
     discount_var : int
@@ -143,7 +148,7 @@ def run_batch(key, first_chunk, batch_chunks, chunk_size, total_draws,
     n_entities = counts.shape[1]
     n_variates = spec.shape[0]
     for slot in prange(n_slots):
-        z = np.empty(n_z)
+        z = np.zeros(z_keys.shape[0])
         values = np.empty(n_variates)
         fill_fixed(values, spec)
         paths = np.zeros((N_PATHS, n_entities, horizon))
@@ -156,9 +161,8 @@ def run_batch(key, first_chunk, batch_chunks, chunk_size, total_draws,
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
             for draw in range(first, last):
-                state = draw_state(key, draw)
-                _sample_draw(state, z, values, spec, tables, order, family_start, copula_index,
-                             copula_chol)
+                _sample_draw(draw_offset(draw), z_keys, z_active, z, values, spec, tables, order,
+                             family_start, copula_index, copula_chol)
                 company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
                               demand_loading, horizon, paths, cash0)
                 discount = values[discount_var]

@@ -2,10 +2,12 @@
 
 Variates are laid out prior by prior (a per-year prior takes ``horizon``
 consecutive slots), then the companies' growth shocks (``horizon`` each), then
-the common demand factor (``horizon``).  Each prior consumes exactly one
-normal score per variate whatever its family, so two scenarios with the same
-companies and contracts use the same random numbers for the same prior:
-common random numbers for comparisons come for free.
+the common demand factor (``horizon``).  Each normal score has a name
+(``variate_names`` plus ``companies.<c>.growth_shock[t]`` and
+``demand_factor[t]``) and its random stream is keyed by a hash of that name,
+so two scenarios give a prior of the same name the same random numbers in
+every draw, whatever its family and whatever else differs: common random
+numbers for comparisons come for free.
 
 Table families are tabulated as ``F^-1(Phi(z))`` on ``z`` in ``[-8.5, 8.5]``
 with 4097 points (numerically: the upper half through ``isf`` so the upper
@@ -40,8 +42,9 @@ from .schema import COMPANY_PRIORS, CONTRACT_PRIORS, PER_YEAR_PRIORS, Scenario, 
 _COMPANY_COLUMN = {name: getattr(m, name.upper())
                    for name in COMPANY_PRIORS}
 _CONTRACT_COLUMN = {name: getattr(m, name.upper()) for name in CONTRACT_PRIORS}
-ARRAYS = ("spec", "tables", "order", "family_start", "copula_index", "copula_chol", "company_var", "contract_var",
-          "contract_ramp")
+LAYOUT = 2  # bump when the arrays change: keys the on-disk cache
+ARRAYS = ("z_stream", "z_active", "spec", "tables", "order", "family_start", "copula_index", "copula_chol",
+          "company_var", "contract_var", "contract_ramp")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ class CompiledScenario:
     def kernel_args(self) -> tuple:
         """Arguments of ``kernels.simulate.run_batch`` after the chunk plan."""
         a = self.arrays
-        return (a["spec"], a["tables"], a["order"], a["family_start"], a["copula_index"], a["copula_chol"], self.n_z,
+        return (a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"], a["copula_index"],
+                a["copula_chol"],
                 a["company_var"], a["contract_var"], a["contract_ramp"], self.factor_z,
                 self.demand_loading, self.discount_var, self.horizon)
 
@@ -97,7 +101,7 @@ def discrete_row(prior: Prior) -> np.ndarray:
 
 
 def _spec_key(scenario: Scenario) -> str:
-    payload = {"version": __version__, "table_points": TABLE_POINTS, "z_max": Z_MAX,
+    payload = {"version": __version__, "layout": LAYOUT, "table_points": TABLE_POINTS, "z_max": Z_MAX,
                "scenario": _canonical(scenario)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -177,6 +181,21 @@ def variate_names(scenario: Scenario) -> list[str]:
     return names
 
 
+def score_names(scenario: Scenario) -> list[str]:
+    """Name of every normal score of a draw, in kernel order: the variates, then
+    each company's growth shocks, then the common demand factor."""
+    names = variate_names(scenario)
+    for company in scenario.companies:
+        names.extend(f"companies.{company.name}.growth_shock[{t}]" for t in range(scenario.horizon))
+    names.extend(f"demand_factor[{t}]" for t in range(scenario.horizon))
+    return names
+
+
+def stream_hash(name: str) -> int:
+    """64-bit hash of an input's name: the key of its random stream (with the seed)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
 def _build(scenario: Scenario) -> CompiledScenario:
     horizon = scenario.horizon
     variates: list[Prior] = []
@@ -242,13 +261,17 @@ def _build(scenario: Scenario) -> CompiledScenario:
     groups = [np.flatnonzero(spec[:, SPEC_FAMILY] == code)
               for code in (FAMILY_NORMAL, FAMILY_LOGNORMAL, FAMILY_TABLE, FAMILY_DISCRETE)]
     family_start = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
+    n_z = factor_z + horizon
+    z_stream = np.array([stream_hash(name) for name in score_names(scenario)], dtype=np.uint64)
+    z_active = np.array([i for i in range(n_z) if i >= n_var or spec[i, SPEC_FAMILY] != FAMILY_FIXED],
+                        dtype=np.int64)
     arrays = {
-        "spec": spec, "tables": table_array,
+        "z_stream": z_stream, "z_active": z_active, "spec": spec, "tables": table_array,
         "order": np.concatenate(groups).astype(np.int64), "family_start": family_start, "copula_index": copula_index,
         "copula_chol": copula_chol, "company_var": company_var, "contract_var": contract_var,
         "contract_ramp": np.ascontiguousarray(contract_ramp),
     }
-    return CompiledScenario(arrays=arrays, n_z=factor_z + horizon, factor_z=factor_z,
+    return CompiledScenario(arrays=arrays, n_z=n_z, factor_z=factor_z,
                             discount_var=index_of["discount_rate"],
                             demand_loading=float(scenario.demand_correlation),
                             horizon=horizon, n_companies=len(companies))
