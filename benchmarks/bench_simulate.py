@@ -147,25 +147,24 @@ def rng_floor(draws: int) -> float:
     a = compiled.arrays
 
     @njit(parallel=True)
-    def variates_only(draws, z_keys, z_active, spec, tables, order, family_start):
+    def variates_only(draws, n_z, z_keys, z_active, spec, tables, order, family_start):
         total = 0.0
         for slot in prange(2):
-            z = np.zeros(z_keys.shape[0])
+            z = np.zeros(n_z)
             values = np.empty(spec.shape[0])
             fill_fixed(values, spec)
             acc = 0.0
             for d in range(slot, draws, 2):
                 offset = draw_offset(d)
                 for j in range(z_active.shape[0]):
-                    i = z_active[j]
-                    z[i], _ = next_normal(z_keys[i] + offset)
+                    z[z_active[j]], _ = next_normal(z_keys[j] + offset)
                 sample_values(z, values, spec, tables, order, family_start)
                 acc += values[0]
             total += acc
         return total
 
-    z_keys = stream_keys(np.uint64(seed_key(np.int64(1))), a["z_stream"])
-    args = (z_keys, a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"])
+    z_keys = stream_keys(np.uint64(seed_key(np.int64(1))), a["z_stream"][a["z_active"]])
+    args = (compiled.n_z, z_keys, a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"])
     variates_only(1000, *args)
     start = time.perf_counter()
     variates_only(draws, *args)

@@ -65,7 +65,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
     totals = np.zeros((n_entities, k.n_floats(horizon)))
     key = np.uint64(seed_key(np.int64(seed)))  # keep the type fixed: numba returns a Python int
-    z_keys = stream_keys(key, compiled.arrays["z_stream"])
+    z_keys = stream_keys(key, compiled.arrays["z_stream"][compiled.arrays["z_active"]])
     args = compiled.kernel_args()
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
