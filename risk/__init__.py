@@ -14,6 +14,10 @@ _configure_numba_cache()  # before anything imports numba
 from ._version import __version__  # noqa: E402
 from .api import Result, simulate  # noqa: E402
 from .errors import InputError, RiskError  # noqa: E402
+from .paired import Comparison, compare  # noqa: E402
 from .scenario import Scenario, load_scenario  # noqa: E402
+from .scenario.overrides import Scale, Shift  # noqa: E402
+from .scenario.overrides import embedded_overlays as stress_overlays  # noqa: E402
 
-__all__ = ["InputError", "Result", "RiskError", "Scenario", "__version__", "load_scenario", "simulate"]
+__all__ = ["Comparison", "InputError", "Result", "RiskError", "Scale", "Scenario", "Shift", "__version__",
+           "compare", "load_scenario", "simulate", "stress_overlays"]

@@ -35,7 +35,7 @@ def check_draws(draws, *, source: str = "draws") -> int:
     return draws
 
 
-def _check_seed(seed) -> int:
+def check_seed(seed) -> int:
     if seed is None:
         return secrets.randbelow(engine.MAX_SEED)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= engine.MAX_SEED:
@@ -44,7 +44,7 @@ def _check_seed(seed) -> int:
     return seed
 
 
-def _check_threads(threads) -> int:
+def check_threads(threads) -> int:
     import numba
 
     available = numba.config.NUMBA_NUM_THREADS
@@ -125,6 +125,7 @@ class Result:
             "scenario": self.scenario.name,
             "scenario_source": self.scenario.source,
             "scenario_sha256": self.scenario.sha256,
+            "changes": list(self.scenario.changes),
             "seed": self.seed,
             "draws": self.draws,
             "threads": self.threads,
@@ -142,6 +143,7 @@ class Result:
             "schema": "risk.result/1",
             "version": __version__,
             "scenario": self.scenario.name,
+            "changes": list(self.scenario.changes),
             "draws": self.draws,
             "seed": self.seed,
             "years": self.scenario.years,
@@ -163,6 +165,7 @@ class Result:
 
 def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_000_000,
              seed: int | None = None, threads: int | None = None,
+             overrides: dict | None = None, stress: str | list | None = None,
              chunk_size: int = engine.DEFAULT_CHUNK_SIZE,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
@@ -179,6 +182,12 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         Seed in ``[0, 2**63)``; None draws a fresh one (recorded in the result).
     threads : int, optional
         Threads to use (default: all numba threads).  Results do not depend on it.
+    overrides : dict, optional
+        What-if changes ``{key path: value | risk.Scale(f) | risk.Shift(d)}``,
+        e.g. ``{"companies.openai.revenue0.p50": 30}`` (see
+        ``risk.scenario.overrides``), applied after ``stress``.
+    stress : str or list of str, optional
+        Stress overlays by name (``risk.stress_overlays()``) or file, in order.
     chunk_size : int, default 65536
         Draws per chunk: the unit of the floating-point summation order.
     progress : callable, optional
@@ -200,26 +209,47 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     >>> res.summary()  # doctest: +SKIP
     """
     draws = check_draws(draws)
-    seed = _check_seed(seed)
-    threads = _check_threads(threads)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InputError(f"{chunk_size!r} is not a positive chunk size", source="chunk_size",
-                         allowed="an integer >= 1 (default 65536)")
-    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    seed = check_seed(seed)
+    threads = check_threads(threads)
+    chunk_size = check_chunk_size(chunk_size)
+    loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
     compiled = compile_scenario(loaded)
     start = time.perf_counter()
     accumulators = engine.run(compiled, draws=draws, seed=seed, threads=threads,
                               chunk_size=chunk_size, progress=progress)
-    wall = time.perf_counter() - start
-    years = loaded.years
+    return make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
+                       wall_seconds=time.perf_counter() - start)
+
+
+def resolve_scenario(scenario, *, overrides=None, stress=None) -> Scenario:
+    """A loaded scenario from a name, a path or a :class:`Scenario`, with overlays and overrides."""
+    if isinstance(scenario, Scenario):
+        if overrides or stress:
+            raise InputError("overrides and stress overlays apply to a scenario file, not to a loaded Scenario",
+                             source="scenario", allowed="pass the file path or embedded name instead")
+        return scenario
+    return load_scenario(scenario, overrides=overrides, stress=stress)
+
+
+def check_chunk_size(chunk_size) -> int:
+    """Validate a chunk size (draws per chunk)."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InputError(f"{chunk_size!r} is not a positive chunk size", source="chunk_size",
+                         allowed="an integer >= 1 (default 65536)")
+    return chunk_size
+
+
+def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chunk_size: int,
+                wall_seconds: float) -> Result:
+    """Turn merged accumulators into a :class:`Result`."""
     entities = {
         name: entity_stats(name, accumulators.counts[e], accumulators.hists[e],
-                           accumulators.sums[e], draws, years)
+                           accumulators.sums[e], accumulators.draws, loaded.years)
         for e, name in enumerate(loaded.entities)
     }
     stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return Result(scenario=loaded, entities=entities, draws=draws, seed=seed, threads=threads,
-                  chunk_size=chunk_size, wall_seconds=wall, timestamp=stamp)
+    return Result(scenario=loaded, entities=entities, draws=accumulators.draws, seed=seed, threads=threads,
+                  chunk_size=chunk_size, wall_seconds=wall_seconds, timestamp=stamp)
 
 
 def write_atomic(path: str | Path, text: str) -> None:

@@ -24,6 +24,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Will the AI labs' projected earnings cover the compute they committed to?")
 priors_app = typer.Typer(no_args_is_help=True, help="Inspect the priors of a scenario.")
 app.add_typer(priors_app, name="priors")
+stress_app = typer.Typer(no_args_is_help=True, help="The shipped stress overlays.")
+app.add_typer(stress_app, name="stress")
+
+_SET_HELP = "Override a key: KEY=VALUE (e.g. companies.openai.revenue0.p50=30; '*' matches any name). Repeatable."
+_SCALE_HELP = "Multiply a prior (as a random variable), number or list: KEY=FACTOR. Repeatable."
+_SHIFT_HELP = "Add to a prior (as a random variable), number or list: KEY=DELTA. Repeatable."
+_STRESS_HELP = "Apply a stress overlay (a name from `risk stress list`, or a file). Repeatable, in order."
 
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 _DRAWS = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+]?[0-9]+)?)\s*([kKMGBT]?)\s*$")
@@ -47,6 +54,15 @@ def parse_draws(text: str) -> int:
                      allowed="e.g. 1e7, 10_000_000 or 10M")
 
 
+def _overrides(sets, scales, shifts) -> list:
+    """Command-line overrides, in the order set, scale, shift (each in the order given)."""
+    from .scenario.overrides import parse_assignment
+
+    return ([parse_assignment(t, "set") for t in sets or ()]
+            + [parse_assignment(t, "scale") for t in scales or ()]
+            + [parse_assignment(t, "shift") for t in shifts or ()])
+
+
 def _fail(err: InputError) -> None:
     Console(stderr=True).print(f"[bold red]error:[/] {err.message}", highlight=False, markup=True)
     raise typer.Exit(2)
@@ -61,7 +77,8 @@ def _fmt(value, digits=3) -> str:
 
 
 def _results_table(result: api.Result) -> Table:
-    table = Table(title=f"{result.scenario.name}: {result.draws:,} draws, seed {result.seed}, "
+    changed = f" + {', '.join(result.scenario.changes)}" if result.scenario.changes else ""
+    table = Table(title=f"{result.scenario.name}{changed}: {result.draws:,} draws, seed {result.seed}, "
                         f"years {result.scenario.years[0]}–{result.scenario.years[-1]}")
     table.add_column("")
     for name in result.entities:
@@ -123,17 +140,18 @@ def simulate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
     progress: bool = typer.Option(False, "--progress", help="Show a progress bar even when stderr is not a terminal."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
+    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
+    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
     bar = _Progress(progress or sys.stderr.isatty())
     try:
         n = parse_draws(draws)
-        if seed is not None and not 0 <= seed < 2**63:
-            raise InputError(f"{seed} is out of range", source="--seed", allowed="an integer in [0, 2**63)")
-        if threads is not None and threads < 1:
-            raise InputError(f"{threads} is not a positive number of threads", source="--threads",
-                             allowed="an integer >= 1")
-        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar)
+        _check_run_options(seed, threads)
+        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar,
+                              overrides=_overrides(sets, scales, shifts), stress=stress)
     except InputError as err:
         bar.close()
         _fail(err)
@@ -151,17 +169,118 @@ def simulate(
                   f"{result.threads} thread(s).[/]")
 
 
+def _check_run_options(seed, threads) -> None:
+    if seed is not None and not 0 <= seed < 2**63:
+        raise InputError(f"{seed} is out of range", source="--seed", allowed="an integer in [0, 2**63)")
+    if threads is not None and threads < 1:
+        raise InputError(f"{threads} is not a positive number of threads", source="--threads",
+                         allowed="an integer >= 1")
+
+
 def _json_default(value):
     raise TypeError(f"not JSON-serialisable: {value!r}")
 
 
 @app.command()
-def validate(scenario: str = typer.Argument(..., help="Scenario file or embedded name.")) -> None:
-    """Check a scenario file; exit 2 with every problem found."""
+def compare(
+    a: str = typer.Argument(..., help="Scenario A: a file or embedded name (the baseline)."),
+    b: str = typer.Argument(..., help="Scenario B: a file or embedded name (the change)."),
+    draws: str = typer.Option("1e6", "--draws", "-n", help="Paired draws per scenario: 1e6, 1_000_000 or 1M."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Shared seed; default: a fresh one, reported."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    progress: bool = typer.Option(False, "--progress", help="Show a progress bar even when stderr is not a terminal."),
+    stress_a: Optional[list[str]] = typer.Option(None, "--stress-a", help="Stress overlay on A. Repeatable."),
+    stress_b: Optional[list[str]] = typer.Option(None, "--stress-b", help="Stress overlay on B. Repeatable."),
+    set_a: Optional[list[str]] = typer.Option(None, "--set-a", help="Override on A: KEY=VALUE. Repeatable."),
+    set_b: Optional[list[str]] = typer.Option(None, "--set-b", help="Override on B: KEY=VALUE. Repeatable."),
+    scale_a: Optional[list[str]] = typer.Option(None, "--scale-a", help="Scale on A: KEY=FACTOR. Repeatable."),
+    scale_b: Optional[list[str]] = typer.Option(None, "--scale-b", help="Scale on B: KEY=FACTOR. Repeatable."),
+    shift_a: Optional[list[str]] = typer.Option(None, "--shift-a", help="Shift on A: KEY=DELTA. Repeatable."),
+    shift_b: Optional[list[str]] = typer.Option(None, "--shift-b", help="Shift on B: KEY=DELTA. Repeatable."),
+) -> None:
+    """Compare B with A on common random numbers: differences with paired errors."""
+    from .paired import compare as run_compare
+
+    bar = _Progress(progress or sys.stderr.isatty())
+    try:
+        n = parse_draws(draws)
+        _check_run_options(seed, threads)
+        comparison = run_compare(a, b, draws=n, seed=seed, threads=threads, progress=bar,
+                                 overrides_a=_overrides(set_a, scale_a, shift_a),
+                                 overrides_b=_overrides(set_b, scale_b, shift_b),
+                                 stress_a=stress_a, stress_b=stress_b)
+    except InputError as err:
+        bar.close()
+        _fail(err)
+    bar.close()
+    payload = json.dumps(comparison.to_dict(), indent=2, allow_nan=False, default=_json_default)
+    if out is not None:
+        api.write_atomic(out, payload + "\n")
+    if as_json:
+        sys.stdout.write(payload + "\n")
+        return
+    console = Console()
+    console.print(_comparison_table(comparison))
+    console.print(f"[dim]B − A on {comparison.a.draws:,} paired draws (seed {comparison.a.seed}); "
+                  f"± is the paired Monte Carlo standard error from {comparison.groups} batch means; "
+                  f"'pairing ×k' is the variance reduction against two independent runs.[/]")
+
+
+_METRIC_LABELS = {"p_shortfall": ("P(shortfall)", 4), "p_distress": ("P(distress)", 4),
+                  "funding_gap_mean": ("funding gap mean, $B", 1), "coverage_median": ("coverage median", 3)}
+
+
+def _comparison_table(comparison) -> Table:
+    from .paired import _label
+
+    table = Table(title=f"A = {_label(comparison.a)}\nB = {_label(comparison.b)}")
+    for column in ("", "A", "B", "B − A ± se", "95 % interval", "pairing", "verdict"):
+        table.add_column(column, justify="left" if column in ("", "verdict") else "right")
+    entity = None
+    for d in comparison.differences:
+        if d.entity != entity:
+            entity = d.entity
+            table.add_row(f"[bold]{entity}[/]", "", "", "", "", "", "")
+        label, digits = _METRIC_LABELS[d.metric]
+        verdict = "[bold]distinguishable[/]" if d.distinguishable else "within MC noise"
+        table.add_row(f"  {label}", _fmt(d.a, digits), _fmt(d.b, digits),
+                      f"{d.difference:+,.{digits}f} ± {d.se:,.{digits}f}",
+                      f"[{d.ci95[0]:+,.{digits}f}, {d.ci95[1]:+,.{digits}f}]",
+                      f"×{d.variance_reduction:,.1f}" if math.isfinite(d.variance_reduction) else "exact",
+                      verdict)
+    return table
+
+
+@stress_app.command("list")
+def stress_list() -> None:
+    """List the shipped stress overlays and what each one changes."""
+    from .scenario.overrides import embedded_overlays, load_overlay
+
+    table = Table(title="stress overlays (use: risk simulate --stress NAME)")
+    for column in ("name", "narrative", "changes"):
+        table.add_column(column, overflow="fold")
+    for name in embedded_overlays():
+        overlay = load_overlay(name)
+        changes = "\n".join(f"{o.op} {o.describe()}" for o in overlay.overrides)
+        table.add_row(name, " ".join(overlay.description.split()), changes)
+    Console().print(table)
+
+
+@app.command()
+def validate(
+    scenario: str = typer.Argument(..., help="Scenario file or embedded name."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
+    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
+    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+) -> None:
+    """Check a scenario file (with any overrides and overlays); exit 2 with every problem found."""
     from .scenario import load_scenario
 
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, overrides=_overrides(sets, scales, shifts), stress=stress)
     except InputError as err:
         _fail(err)
     contracts = sum(len(c.contracts) for c in loaded.companies)
@@ -171,15 +290,22 @@ def validate(scenario: str = typer.Argument(..., help="Scenario file or embedded
 
 
 @priors_app.command("show")
-def priors_show(scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name.")) -> None:
-    """List every prior with its family, 5 / 50 / 95 % values and source."""
+def priors_show(
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
+    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
+    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+) -> None:
+    """List every prior with its family, 5 / 50 / 95 % values and source (after overrides)."""
     from .scenario import load_scenario
 
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, overrides=_overrides(sets, scales, shifts), stress=stress)
     except InputError as err:
         _fail(err)
-    table = Table(title=f"priors of {loaded.name} ({loaded.source})")
+    changed = f" + {', '.join(loaded.changes)}" if loaded.changes else ""
+    table = Table(title=f"priors of {loaded.name}{changed} ({loaded.source})")
     for column in ("prior", "family", "5 %", "50 %", "95 %", "source"):
         table.add_column(column, justify="right" if "%" in column else "left", overflow="fold")
     for path, prior in loaded.priors():

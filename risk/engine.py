@@ -36,7 +36,8 @@ class Accumulators:
 
 def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: Callable[[int, int], None] | None = None) -> Accumulators:
+        progress: Callable[[int, int], None] | None = None,
+        chunks: range | None = None) -> Accumulators:
     """Simulate ``draws`` draws of a compiled scenario.
 
     Parameters
@@ -53,6 +54,9 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         Draws per chunk: the unit of the floating-point summation order.
     progress : callable, optional
         Called as ``progress(done, draws)`` after every batch.
+    chunks : range, optional
+        Run only these chunks of the ``draws``-draw plan (a batch of a paired
+        comparison); their draws are the very draws of a full run.
 
     Returns
     -------
@@ -61,7 +65,8 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     horizon = compiled.horizon
     n_entities = compiled.n_companies + 1
     n_chunks = -(-draws // chunk_size)
-    slots = max(1, min(threads, n_chunks))
+    chunks = range(n_chunks) if chunks is None else chunks
+    slots = max(1, min(threads, len(chunks)))
     counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
     totals = np.zeros((n_entities, k.n_floats(horizon)))
     key = np.uint64(seed_key(np.int64(seed)))  # keep the type fixed: numba returns a Python int
@@ -70,8 +75,8 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     try:
-        for first in range(0, n_chunks, BATCH_CHUNKS):
-            batch = min(BATCH_CHUNKS, n_chunks - first)
+        for first in range(chunks.start, chunks.stop, BATCH_CHUNKS):
+            batch = min(BATCH_CHUNKS, chunks.stop - first)
             sums = batch_sums[:batch]
             k.run_batch(z_keys, first, batch, chunk_size, draws, *args,
                         counts, hists, sums)
@@ -80,6 +85,16 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
                 progress(min((first + batch) * chunk_size, draws), draws)
     finally:
         numba.set_num_threads(previous)
-    return Accumulators(draws=draws, counts=counts.sum(axis=0), hists=hists.sum(axis=0),
+    done = min(chunks.stop * chunk_size, draws) - chunks.start * chunk_size
+    return Accumulators(draws=done, counts=counts.sum(axis=0), hists=hists.sum(axis=0),
                         sums=totals, horizon=horizon)
+
+    
+def merge(parts: list[Accumulators]) -> Accumulators:
+    """Merge the accumulators of consecutive chunk ranges, in order (exact for counts)."""
+    sums = np.zeros_like(parts[0].sums)
+    for part in parts:  # floating-point sums added in chunk order
+        sums += part.sums
+    return Accumulators(draws=sum(p.draws for p in parts), counts=sum(p.counts for p in parts),
+                        hists=sum(p.hists for p in parts), sums=sums, horizon=parts[0].horizon)
 

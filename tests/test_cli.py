@@ -67,3 +67,44 @@ def test_validate_and_priors_show(small_scenario_file, tmp_path):
     proc = _risk("priors", "show", "default", cwd=tmp_path)
     assert proc.returncode == 0
     assert "companies.anthropic.revenue0" in proc.stdout and "lognormal" in proc.stdout
+
+
+def test_overrides_and_stress_on_the_command_line(small_scenario_file, tmp_path):
+    proc = _risk("simulate", str(small_scenario_file), "--draws", "5000", "--seed", "1", "--json",
+                 "--set", "companies.alpha.revenue0.p50=11", "--scale", "companies.*.contracts.*.capex_per_gw=1.2",
+                 "--stress", "rate-shock", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    changes = json.loads(proc.stdout)["changes"]
+    assert changes == ["stress rate-shock", "set companies.alpha.revenue0.p50 = 11",
+                       "scale companies.*.contracts.*.capex_per_gw x 1.2"]
+    out = tmp_path / "never.json"
+    proc = _risk("simulate", str(small_scenario_file), "--set", "companies.alpha.revnue0=3", "--out", str(out),
+                 cwd=tmp_path)
+    assert proc.returncode == 2 and "did you mean 'revenue0'" in proc.stderr and not out.exists()
+    proc = _risk("validate", str(small_scenario_file), "--stress", "no-such-overlay", cwd=tmp_path)
+    assert proc.returncode == 2 and "no such stress overlay" in proc.stderr
+    proc = _risk("priors", "show", "default", "--set", "companies.openai.revenue0.p50=30", cwd=tmp_path)
+    assert proc.returncode == 0 and "30" in proc.stdout
+
+
+def test_stress_list_shows_every_overlay(tmp_path):
+    proc = _risk("stress", "list", cwd=tmp_path)
+    assert proc.returncode == 0
+    for name in ("demand-plateau", "capex-overrun", "utilization-slump", "power-price-spike", "ramp-slip",
+                 "price-war", "rate-shock", "bear"):
+        assert name in proc.stdout
+
+
+def test_compare_table_and_json(small_scenario_file, tmp_path):
+    proc = _risk("compare", str(small_scenario_file), str(small_scenario_file), "--draws", "6400", "--seed", "2",
+                 "--scale-b", "companies.alpha.contracts.tpu.lease_per_gw_year=1.3", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "B − A" in proc.stdout and "distinguishable" in proc.stdout
+    out = tmp_path / "cmp.json"
+    proc = _risk("compare", str(small_scenario_file), str(small_scenario_file), "--draws", "6400", "--seed", "2",
+                 "--stress-b", "capex-overrun", "--json", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload == json.loads(out.read_text())
+    gap = payload["differences"]["beta"]["funding_gap_mean"]
+    assert gap["difference"] > 0 and gap["distinguishable"]

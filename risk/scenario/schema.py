@@ -7,6 +7,7 @@ problems found in one pass are reported together.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import math
@@ -104,6 +105,9 @@ class Scenario:
         Where it was read from.
     sha256 : str
         Hash of the file's bytes (provenance).
+    changes : tuple of str
+        Stress overlays and overrides applied on top of the file, in order
+        (provenance; empty for the file as it is).
     """
 
     name: str
@@ -117,6 +121,7 @@ class Scenario:
     correlation: tuple | None
     source: str
     sha256: str
+    changes: tuple = ()
 
     @property
     def years(self) -> list[int]:
@@ -165,14 +170,20 @@ def resolve(scenario: str | Path | None) -> Path:
     return path
 
 
-def load_scenario(scenario: str | Path | None = None) -> Scenario:
-    """Read and validate a scenario.
+def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=None) -> Scenario:
+    """Read and validate a scenario, with optional stress overlays and overrides on top.
 
     Parameters
     ----------
     scenario : str or pathlib.Path, optional
         A TOML file, or the name of an embedded scenario (``"default"``,
         ``"article-2025"``).  Default: the embedded default.
+    overrides : dict or sequence of Override, optional
+        ``{key path: value | Scale(factor) | Shift(delta)}`` (see
+        ``risk.scenario.overrides``), applied after the overlays.
+    stress : str or sequence of str, optional
+        Stress overlays, by embedded name (``"capex-overrun"``) or file path,
+        applied in order.
 
     Returns
     -------
@@ -181,19 +192,65 @@ def load_scenario(scenario: str | Path | None = None) -> Scenario:
     Raises
     ------
     risk.errors.InputError
-        Naming the file, the key, the problem and what is allowed.
+        Naming the file (or the override), the key, the problem and what is allowed.
     """
+    from . import overrides as ov
+
     path = resolve(scenario)
     data = path.read_bytes()
-    return parse_scenario(data, source=str(path))
+    changes = []
+    for name in ([stress] if isinstance(stress, (str, Path)) else list(stress or ())):
+        overlay = ov.load_overlay(name)
+        changes.append((f"stress {overlay.name}", overlay.overrides))
+    if overrides:
+        listed = (ov.from_mapping(overrides) if isinstance(overrides, dict) else list(overrides))
+        changes.append((None, listed))
+    if not changes:
+        return parse_scenario(data, source=str(path))
+    doc = toml_document(data, source=str(path))
+    described = []
+    for label, batch in changes:
+        doc = ov.apply_overrides(doc, batch, prior_names=PRIOR_NAMES, allowed_keys=allowed_keys,
+                                 check_prior=check_prior, default_of=default_of)
+        described.extend([label] if label else [f"{o.op} {o.describe()}" for o in batch])
+    scenario = build_scenario(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest())
+    return dataclasses.replace(scenario, changes=tuple(described))
+
+
+PRIOR_NAMES = frozenset(("discount_rate",) + COMPANY_PRIORS + CONTRACT_PRIORS)
+
+
+def allowed_keys(parts) -> tuple:
+    """Key names a scenario table may hold, for a key at path ``parts`` (overrides' typo check)."""
+    if len(parts) == 1:
+        return TOP_KEYS
+    if len(parts) == 3 and parts[0] == "companies":
+        return COMPANY_KEYS
+    if len(parts) == 5 and parts[0] == "companies" and parts[2] == "contracts":
+        return CONTRACT_KEYS
+    return ()
+
+
+def default_of(parts):
+    """The value a key takes when a file leaves it out (None: required or not a defaulted key)."""
+    if len(parts) == 5 and parts[0] == "companies" and parts[2] == "contracts":
+        return CONTRACT_DEFAULTS.get(parts[4])
+    return None
 
 
 def parse_scenario(data: bytes | str, *, source: str = "<string>") -> Scenario:
     """Validate scenario TOML text (see :func:`load_scenario`)."""
     raw_bytes = data.encode() if isinstance(data, str) else data
+    doc = toml_document(raw_bytes, source=source)
+    return build_scenario(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def toml_document(data: bytes | str, *, source: str) -> dict:
+    """Parse TOML bytes, turning syntax errors into an ``InputError`` with the line."""
+    raw_bytes = data.encode() if isinstance(data, str) else data
     try:
         text = raw_bytes.decode("utf-8")
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except UnicodeDecodeError as err:
         raise InputError(f"not UTF-8 text ({err.reason})", source=source, allowed="a UTF-8 TOML file") from None
     except tomllib.TOMLDecodeError as err:
@@ -204,7 +261,6 @@ def parse_scenario(data: bytes | str, *, source: str = "<string>") -> Scenario:
         problem = re.sub(r"\s*\(at line \d+, column (\d+)\)", r" (column \1)", text)
         raise InputError(f"TOML syntax error: {problem}", source=source, line=line,
                          allowed="TOML 1.0 (https://toml.io)") from None
-    return build_scenario(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
 
 
 def reject_unknown(names, allowed, *, key: str, source: str, what: str = "key") -> None:
@@ -275,7 +331,8 @@ def domain_bounds(name: str) -> tuple[float, float]:
     return low, high
 
 
-def _domain_prior(raw, name, key, source) -> Prior:
+def check_prior(raw, name: str, key: str, source: str) -> Prior:
+    """Parse a prior and check it against the domain of prior ``name`` (``DOMAINS``)."""
     prior = parse_prior(raw, key=key, source=source)
     low, high, low_open, high_open, text = DOMAINS[name]
     lo, hi = prior.support()
@@ -336,7 +393,7 @@ def _contract(raw, company, name, horizon, source) -> Contract:
                                                allowed=f"a prior: {DOMAINS[prior_name][4]}"))
             continue
         value = raw.get(prior_name, CONTRACT_DEFAULTS.get(prior_name))
-        priors[prior_name] = collector.run(_domain_prior, value, prior_name, f"{key}.{prior_name}", source)
+        priors[prior_name] = collector.run(check_prior, value, prior_name, f"{key}.{prior_name}", source)
     collector.raise_any()
     provider = _string(raw.get("provider", ""), f"{key}.provider", source)
     return Contract(name, kind, provider, tuple(ramp[:horizon]), priors)
@@ -358,7 +415,7 @@ def _company(raw, name, horizon, source) -> Company:
                                                key=f"{key}.{prior_name}",
                                                allowed=f"a prior: {DOMAINS[prior_name][4]}"))
             continue
-        priors[prior_name] = collector.run(_domain_prior, raw[prior_name], prior_name,
+        priors[prior_name] = collector.run(check_prior, raw[prior_name], prior_name,
                                            f"{key}.{prior_name}", source)
     contracts_raw = raw.get("contracts")
     contracts = []
@@ -432,7 +489,7 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
                                            allowed="a yearly rate, fixed or a prior"))
         discount = None
     else:
-        discount = collector.run(_domain_prior, doc["discount_rate"], "discount_rate", "discount_rate", source)
+        discount = collector.run(check_prior, doc["discount_rate"], "discount_rate", "discount_rate", source)
     loading = collector.run(_number, doc.get("demand_correlation", 0.0), "demand_correlation", source)
     if loading is not None and not 0.0 <= loading <= 1.0:
         collector.errors.append(InputError(f"{loading:g} is outside [0, 1]", source=source,
