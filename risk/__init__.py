@@ -17,7 +17,8 @@ from .errors import InputError, RiskError  # noqa: E402
 from .paired import Comparison, compare  # noqa: E402
 from .scenario import Scenario, load_scenario  # noqa: E402
 from .scenario.overrides import Scale, Shift  # noqa: E402
+from .sensitivity import Sensitivity, sensitivity  # noqa: E402
 from .scenario.overrides import embedded_overlays as stress_overlays  # noqa: E402
 
-__all__ = ["Comparison", "InputError", "Result", "RiskError", "Scale", "Scenario", "Shift", "__version__",
-           "compare", "load_scenario", "simulate", "stress_overlays"]
+__all__ = ["Comparison", "InputError", "Result", "RiskError", "Scale", "Scenario", "Sensitivity", "Shift",
+           "__version__", "compare", "load_scenario", "sensitivity", "simulate", "stress_overlays"]

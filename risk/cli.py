@@ -105,8 +105,9 @@ def _results_table(result: api.Result) -> Table:
 class _Progress:
     """A rich progress bar on stderr that appears once a run has taken about a second."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, unit: str = "draws"):
         self.enabled = enabled
+        self.unit = unit
         self.started = time.perf_counter()
         self.bar = None
         self.task = None
@@ -120,7 +121,7 @@ class _Progress:
             from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
             self.bar = Progress("[progress.description]{task.description}", BarColumn(),
-                                "{task.completed:,}/{task.total:,} draws", TimeElapsedColumn(),
+                                "{task.completed:,}/{task.total:,} " + self.unit, TimeElapsedColumn(),
                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("simulating", total=total)
@@ -251,6 +252,75 @@ def _comparison_table(comparison) -> Table:
                       f"×{d.variance_reduction:,.1f}" if math.isfinite(d.variance_reduction) else "exact",
                       verdict)
     return table
+
+
+@app.command()
+def sensitivity(
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
+    entity: str = typer.Option("sector", "--entity", "-e", help="A company name or 'sector'."),
+    draws: str = typer.Option("1e5", "--draws", "-n", help="Draws per tornado run and for the drivers."),
+    sobol_draws: str = typer.Option("2e4", "--sobol-draws", help="Base sample N of the Sobol design ((2 + inputs) x N draws)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
+    top: int = typer.Option(15, "--top", help="Rows shown per table (the JSON has all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    progress: bool = typer.Option(False, "--progress", help="Show a progress bar even when stderr is not a terminal."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
+    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
+    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+) -> None:
+    """What drives the verdict: tornado, Sobol indices of coverage, and the drivers of shortfall."""
+    from .sensitivity import sensitivity as run_sensitivity
+
+    bar = _Progress(progress or sys.stderr.isatty(), unit="runs")
+    try:
+        n = parse_draws(draws)
+        n_sobol = parse_draws(sobol_draws)
+        _check_run_options(seed, threads)
+        found = run_sensitivity(scenario, entity=entity, draws=n, sobol_draws=n_sobol, seed=seed,
+                                threads=threads, overrides=_overrides(sets, scales, shifts), stress=stress,
+                                progress=bar)
+    except InputError as err:
+        bar.close()
+        _fail(err)
+    bar.close()
+    payload = json.dumps(found.to_dict(), indent=2, allow_nan=False, default=_json_default)
+    if out is not None:
+        api.write_atomic(out, payload + "\n")
+    if as_json:
+        sys.stdout.write(payload + "\n")
+        return
+    console = Console()
+    title = f"{found.scenario.name} / {found.entity}: P(shortfall) {found.p_shortfall:.4f}, seed {found.seed}"
+    tornado = Table(title=f"Tornado ({found.draws:,} paired draws per pin): {title}")
+    for column in ("prior pinned at p10 → p90", "values", "P(shortfall)", "swing ± se", "median coverage",
+                   "swing ± se "):
+        tornado.add_column(column, justify="left" if column.startswith("prior") else "right")
+    for b in found.tornado[:top]:
+        tornado.add_row(b.prior, f"{b.low_value:.4g} → {b.high_value:.4g}",
+                        f"{b.p_shortfall_low:.4f} → {b.p_shortfall_high:.4f}",
+                        f"{b.p_shortfall_swing:+.4f} ± {b.p_shortfall_swing_se:.4f}",
+                        f"{b.coverage_median_low:.3f} → {b.coverage_median_high:.3f}",
+                        f"{b.coverage_median_swing:+.3f} ± {b.coverage_median_swing_se:.3f}")
+    console.print(tornado)
+    sobol = Table(title=f"Sobol indices of coverage (N = {found.sobol_draws:,}; 95 % bootstrap intervals)")
+    for column in ("input", "first order", "95 %", "total", "95 % "):
+        sobol.add_column(column, justify="left" if column == "input" else "right")
+    for index in found.sobol[:top]:
+        sobol.add_row(index.input, f"{index.first:.3f}", "[{:.3f}, {:.3f}]".format(*index.first_ci95),
+                      f"{index.total:.3f}", "[{:.3f}, {:.3f}]".format(*index.total_ci95))
+    console.print(sobol)
+    drivers = Table(title="Drivers of shortfall: each prior in shortfall vs covered draws")
+    for column in ("prior", "median | shortfall", "median | covered", "P(X_short > X_cov) ± se"):
+        drivers.add_column(column, justify="left" if column == "prior" else "right")
+    for d in found.drivers[:top]:
+        drivers.add_row(d.prior, f"{d.median_shortfall:.4g}", f"{d.median_covered:.4g}",
+                        f"{d.auc:.3f} ± {d.auc_se:.3f}")
+    console.print(drivers)
+    console.print(f"[dim]Swings are paired (every other input keeps its random numbers). "
+                  f"0.5 in the last table means no influence. {found.wall_seconds:.1f} s.[/]")
 
 
 @stress_app.command("list")

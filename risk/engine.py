@@ -69,8 +69,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     slots = max(1, min(threads, len(chunks)))
     counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
     totals = np.zeros((n_entities, k.n_floats(horizon)))
-    key = np.uint64(seed_key(np.int64(seed)))  # keep the type fixed: numba returns a Python int
-    z_keys = stream_keys(key, compiled.arrays["z_stream"][compiled.arrays["z_active"]])
+    z_keys = score_keys(compiled, seed)
     args = compiled.kernel_args()
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
@@ -98,3 +97,37 @@ def merge(parts: list[Accumulators]) -> Accumulators:
     return Accumulators(draws=sum(p.draws for p in parts), counts=sum(p.counts for p in parts),
                         hists=sum(p.hists for p in parts), sums=sums, horizon=parts[0].horizon)
 
+
+
+def score_keys(compiled: CompiledScenario, seed: int, *, variant: int = 0) -> np.ndarray:
+    """Stream keys of the scores a draw uses (``z_active`` order) for ``seed``.
+
+    ``variant`` > 0 gives further, independent sets of streams for the same
+    seed (the second sample of a Saltelli design).
+    """
+    key = np.uint64(seed_key(np.int64(seed)))  # keep the type fixed: numba returns a Python int
+    for _ in range(variant):
+        key = np.uint64(seed_key(np.int64(key >> np.uint64(1))))
+    return stream_keys(key, compiled.arrays["z_stream"][compiled.arrays["z_active"]])
+
+
+def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int, first_draw: int = 0,
+           keep_values: bool = False, threads: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-draw coverage ``(draws, n_entities)`` (and prior values) of the given draws.
+
+    This is the one place that keeps draws: sensitivity analysis needs them
+    paired across runs.  Memory is ``draws x (n_entities [+ n_variates]) x 8`` bytes.
+    """
+    n_entities = compiled.n_companies + 1
+    coverage = np.empty((draws, n_entities))
+    n_var = compiled.arrays["spec"].shape[0]
+    values = np.empty((draws if keep_values else 0, n_var))
+    args = compiled.kernel_args()
+    previous = numba.get_num_threads()
+    if threads is not None:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        k.record_draws(z_keys, first_draw, *args, values, coverage)
+    finally:
+        numba.set_num_threads(previous)
+    return coverage, (values if keep_values else None)

@@ -31,7 +31,7 @@ from .api import (Result, check_seed, check_threads, check_draws, make_result,
                   resolve_scenario)
 from .errors import InputError
 from .kernels import simulate as k
-from .result import hist_quantile
+from .result import batch_se, hist_quantile
 from .scenario.compile import compile_scenario
 
 GROUPS = 32
@@ -218,18 +218,6 @@ def _headline(stats, metric) -> float:
     if metric == "funding_gap_mean":
         return stats.funding_gap_mean
     return stats.coverage_quantiles["50"]
-
-
-def batch_se(values: np.ndarray, weights: np.ndarray) -> float:
-    """Standard error of a weighted mean of batch estimates (batch means).
-
-    ``values`` are per-batch estimates and ``weights`` the batches' shares of
-    the draws: ``sqrt(G / (G - 1) * sum(w_g**2 (x_g - xbar)**2))``, which is
-    ``s / sqrt(G)`` for equal batches.
-    """
-    mean = float(np.sum(weights * values))
-    groups = len(values)
-    return math.sqrt(groups / (groups - 1) * float(np.sum(weights ** 2 * (values - mean) ** 2)))
 
 
 def _difference(entity, metric, point_a, point_b, values_a, values_b, weights) -> Difference:

@@ -43,6 +43,21 @@ def probability(successes: int, n: int) -> dict:
     return {"p": p, "mcse": math.sqrt(p * (1 - p) / n), "ci95": [low, high]}
 
 
+def batch_se(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Standard error of a weighted mean of batch estimates (batch means).
+
+    ``values`` are per-batch estimates and ``weights`` the batches' shares of
+    the draws: ``sqrt(G / (G - 1) * sum(w_g**2 (x_g - xbar)**2))``, which is
+    ``s / sqrt(G)`` for equal batches.
+    """
+    values = np.asarray(values, dtype=float)
+    if weights is None:
+        weights = np.full(len(values), 1.0 / len(values))
+    mean = float(np.sum(weights * values))
+    groups = len(values)
+    return math.sqrt(groups / (groups - 1) * float(np.sum(weights ** 2 * (values - mean) ** 2)))
+
+
 def hist_quantile(counts: np.ndarray, q: float) -> float:
     """Quantile ``q`` of a histogram (linear interpolation inside the bin)."""
     total = int(counts.sum())

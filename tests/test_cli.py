@@ -108,3 +108,18 @@ def test_compare_table_and_json(small_scenario_file, tmp_path):
     assert payload == json.loads(out.read_text())
     gap = payload["differences"]["beta"]["funding_gap_mean"]
     assert gap["difference"] > 0 and gap["distinguishable"]
+
+
+def test_sensitivity_command(small_scenario_file, tmp_path):
+    proc = _risk("sensitivity", str(small_scenario_file), "-e", "alpha", "-n", "2000", "--sobol-draws", "500",
+                 "--seed", "1", "--top", "3", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("Tornado", "Sobol indices", "Drivers of shortfall"):
+        assert text in proc.stdout
+    proc = _risk("sensitivity", str(small_scenario_file), "-e", "alpha", "-n", "2000", "--sobol-draws", "500",
+                 "--seed", "1", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["tornado"] and payload["sobol"] and payload["drivers"]
+    proc = _risk("sensitivity", str(small_scenario_file), "-e", "nobody", cwd=tmp_path)
+    assert proc.returncode == 2 and "no entity" in proc.stderr

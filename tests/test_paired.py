@@ -7,7 +7,8 @@ import pytest
 
 import risk
 from risk.errors import InputError
-from risk.paired import GROUPS, batch_se
+from risk.paired import GROUPS
+from risk.result import batch_se
 
 
 def test_batch_se_is_s_over_root_g_for_equal_batches():

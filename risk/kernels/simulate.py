@@ -188,3 +188,37 @@ def allocate(n_slots, n_entities, horizon, batch_chunks):
     hists = np.zeros((n_slots, n_entities, n_histograms(horizon), N_BINS), dtype=np.int64)
     sums = np.zeros((batch_chunks, n_entities, n_floats(horizon)))
     return counts, hists, sums
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def record_draws(z_keys, first_draw, n_z, z_active, spec, tables, order, family_start, copula_index,
+                 copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading,
+                 discount_var, horizon, values_out, coverage_out):
+    """Keep per-draw records of draws ``first_draw .. first_draw + n - 1`` (sensitivity, drivers).
+
+    The same draws as :func:`run_batch` gives for the same keys.  Memory is
+    the caller's: ``coverage_out`` has shape ``(n, n_entities)`` and
+    ``values_out`` ``(n, n_variates)``, or ``(0, n_variates)`` when the prior
+    values are not wanted.
+    """
+    n = coverage_out.shape[0]
+    n_entities = coverage_out.shape[1]
+    keep_values = values_out.shape[0] == n
+    block = 1024
+    for b in prange((n + block - 1) // block):
+        z = np.zeros(n_z)
+        values = np.empty(spec.shape[0])
+        fill_fixed(values, spec)
+        paths = np.zeros((N_PATHS, n_entities, horizon))
+        cash0 = np.empty(n_entities)
+        for i in range(b * block, min((b + 1) * block, n)):
+            _sample_draw(draw_offset(first_draw + i), z_keys, z_active, z, values, spec, tables, order,
+                         family_start, copula_index, copula_chol)
+            company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
+                          demand_loading, horizon, paths, cash0)
+            discount = values[discount_var]
+            for e in range(n_entities):
+                coverage_out[i, e] = entity_outcome(paths, e, cash0[e], discount, horizon)[0]
+            if keep_values:
+                for v in range(values.shape[0]):
+                    values_out[i, v] = values[v]

@@ -21,6 +21,7 @@ imports scipy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -258,16 +259,12 @@ def _build(scenario: Scenario) -> CompiledScenario:
     table_array = np.zeros((max(len(tables), 1), width))
     for row, table in enumerate(tables):
         table_array[row, :len(table)] = table
-    groups = [np.flatnonzero(spec[:, SPEC_FAMILY] == code)
-              for code in (FAMILY_NORMAL, FAMILY_LOGNORMAL, FAMILY_TABLE, FAMILY_DISCRETE)]
-    family_start = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
     n_z = factor_z + horizon
     z_stream = np.array([stream_hash(name) for name in score_names(scenario)], dtype=np.uint64)
-    z_active = np.array([i for i in range(n_z) if i >= n_var or spec[i, SPEC_FAMILY] != FAMILY_FIXED],
-                        dtype=np.int64)
+    order, family_start, z_active = _sampling_plan(spec, n_z)
     arrays = {
         "z_stream": z_stream, "z_active": z_active, "spec": spec, "tables": table_array,
-        "order": np.concatenate(groups).astype(np.int64), "family_start": family_start, "copula_index": copula_index,
+        "order": order, "family_start": family_start, "copula_index": copula_index,
         "copula_chol": copula_chol, "company_var": company_var, "contract_var": contract_var,
         "contract_ramp": np.ascontiguousarray(contract_ramp),
     }
@@ -275,3 +272,57 @@ def _build(scenario: Scenario) -> CompiledScenario:
                             discount_var=index_of["discount_rate"],
                             demand_loading=float(scenario.demand_correlation),
                             horizon=horizon, n_companies=len(companies))
+
+
+def _sampling_plan(spec: np.ndarray, n_z: int):
+    """Variates grouped by family (``order``, ``family_start``) and the scores to draw."""
+    groups = [np.flatnonzero(spec[:, SPEC_FAMILY] == code)
+              for code in (FAMILY_NORMAL, FAMILY_LOGNORMAL, FAMILY_TABLE, FAMILY_DISCRETE)]
+    family_start = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
+    n_var = spec.shape[0]
+    z_active = np.array([i for i in range(n_z) if i >= n_var or spec[i, SPEC_FAMILY] != FAMILY_FIXED],
+                        dtype=np.int64)
+    return np.concatenate(groups).astype(np.int64), family_start, z_active
+
+
+def pinned(compiled: CompiledScenario, variates, value: float) -> CompiledScenario:
+    """A copy of ``compiled`` with the given variates fixed at ``value`` (a tornado's pinned prior).
+
+    Every other input keeps its named stream, so the pinned run is paired
+    draw by draw with the original.
+    """
+    spec = compiled.arrays["spec"].copy()
+    for v in variates:
+        spec[v, :] = 0.0
+        spec[v, SPEC_FAMILY] = FAMILY_FIXED
+        spec[v, SPEC_P0] = value
+    order, family_start, z_active = _sampling_plan(spec, compiled.n_z)
+    arrays = dict(compiled.arrays, spec=spec, order=order, family_start=family_start, z_active=z_active)
+    copula_index = compiled.arrays["copula_index"]
+    keep = np.array([i not in set(variates) for i in copula_index], dtype=bool)
+    if not keep.all():
+        # a pinned prior leaves the copula; the others keep their correlations
+        chol = compiled.arrays["copula_chol"]
+        kept = (chol @ chol.T)[np.ix_(keep, keep)]
+        arrays["copula_index"] = copula_index[keep] if keep.sum() > 1 else np.zeros(0, dtype=np.int64)
+        arrays["copula_chol"] = np.linalg.cholesky(kept) if keep.sum() > 1 else np.zeros((0, 0))
+    return dataclasses.replace(compiled, arrays=arrays)
+
+
+def score_groups(scenario: Scenario) -> dict[str, list[int]]:
+    """The model's independent random inputs: name -> indices of its normal scores.
+
+    A prior is one input (a per-year prior's ``horizon`` scores together), each
+    company's growth shocks are one, and the common demand factor is one.
+    Priors joined by the Gaussian copula are dependent, so they form a single
+    group (``copula: a + b``): variance-based indices are then valid for
+    groups of independent inputs.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, name in enumerate(score_names(scenario)):
+        groups.setdefault(name.split("[", 1)[0], []).append(index)
+    if scenario.correlation:
+        paths = scenario.correlation[0]
+        merged = [i for path in paths for i in groups.pop(path)]
+        groups["copula: " + " + ".join(paths)] = merged
+    return groups
