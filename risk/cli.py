@@ -323,6 +323,54 @@ def sensitivity(
                   f"0.5 in the last table means no influence. {found.wall_seconds:.1f} s.[/]")
 
 
+@app.command()
+def breakeven(
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
+    prior: str = typer.Option(..., "--prior", help="The prior that moves, e.g. companies.anthropic.growth_initial."),
+    target: float = typer.Option(..., "--target", help="The P(shortfall) to reach, e.g. 0.2."),
+    entity: Optional[str] = typer.Option(None, "--entity", "-e", help="Whose P(shortfall) (default: the prior's company)."),
+    percentile: int = typer.Option(50, "--percentile", help="The percentile of the prior that moves (spread kept)."),
+    draws: str = typer.Option("2e5", "--draws", "-n", help="Draws per evaluation (all on the same seed)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
+    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
+    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+) -> None:
+    """Reverse stress: how far one prior must move for P(shortfall) to reach a target."""
+    from .reverse import breakeven as run_breakeven
+
+    try:
+        n = parse_draws(draws)
+        _check_run_options(seed, threads)
+        found = run_breakeven(scenario, prior=prior, target=target, entity=entity, percentile=percentile,
+                              draws=n, seed=seed, threads=threads, overrides=_overrides(sets, scales, shifts),
+                              stress=stress)
+    except InputError as err:
+        _fail(err)
+    payload = json.dumps(found.to_dict(), indent=2, allow_nan=False, default=_json_default)
+    if out is not None:
+        api.write_atomic(out, payload + "\n")
+    if as_json:
+        sys.stdout.write(payload + "\n")
+        return
+    console = Console()
+    console.print(f"{found.prior}, p{found.percentile}: now {found.current_value:.4g}, "
+                  f"P(shortfall of {found.entity}) = {found.current_p_shortfall:.4f}", highlight=False)
+    if not found.reachable:
+        console.print(f"[bold]target {found.target} not reachable[/]: {found.message}", highlight=False)
+        raise typer.Exit(0)
+    console.print(f"[bold]P(shortfall) = {found.target} at p{found.percentile} = {found.value:.4g} "
+                  f"± {found.value_se:.2g}[/] (95 % [{found.value_ci95[0]:.4g}, {found.value_ci95[1]:.4g}]; "
+                  f"shift {found.shift:+.4g}, {found.shift / found.current_value:+.1%})"
+                  if found.current_value else f"[bold]{found.value:.4g}[/]", highlight=False)
+    console.print(f"[dim]{len(found.evaluations)} evaluations of {found.draws:,} paired draws (seed {found.seed}); "
+                  f"± from the binomial error at the target over the slope {found.slope:.3g} per unit.[/]")
+
+
 @stress_app.command("list")
 def stress_list() -> None:
     """List the shipped stress overlays and what each one changes."""

@@ -123,3 +123,13 @@ def test_sensitivity_command(small_scenario_file, tmp_path):
     assert payload["tornado"] and payload["sobol"] and payload["drivers"]
     proc = _risk("sensitivity", str(small_scenario_file), "-e", "nobody", cwd=tmp_path)
     assert proc.returncode == 2 and "no entity" in proc.stderr
+
+
+def test_breakeven_command(small_scenario_file, tmp_path):
+    proc = _risk("breakeven", str(small_scenario_file), "--prior", "companies.alpha.contracts.tpu.lease_per_gw_year",
+                 "--target", "0.5", "-n", "4000", "--seed", "1", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["prior"].endswith("lease_per_gw_year") and payload["entity"] == "alpha"
+    proc = _risk("breakeven", str(small_scenario_file), "--prior", "nope", "--target", "0.5", cwd=tmp_path)
+    assert proc.returncode == 2 and "no such prior" in proc.stderr
