@@ -3,7 +3,9 @@
 Prints: cold (first compile) and warm wall time of ``risk simulate --draws 1e7``,
 draws/s, ns per draw, peak RSS, start-up alone (1 draw), the same model in
 plain chunked numpy (the way a quant writes it in a notebook) and the ratio,
-and the floor: ns per draw for only generating that draw's random variates.
+and the floor: ns per draw for only generating that draw's random variates;
+then each sampler's variance-reduction factor (mc, antithetic, rqmc) on
+``p_shortfall`` and the mean funding gap.
 
     python benchmarks/bench_simulate.py [--draws 1e7] [--numpy-draws 1e6] [--big]
 
@@ -177,6 +179,7 @@ def main() -> None:
     parser.add_argument("--numpy-draws", default="1e6")
     parser.add_argument("--numpy-chunk", type=int, default=10_000)
     parser.add_argument("--big", action="store_true", help="also run 1e8 draws (peak RSS)")
+    parser.add_argument("--sampler-draws", default="1e6", help="draws per sampler for the variance-reduction table")
     args = parser.parse_args()
     draws = int(float(args.draws))
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
@@ -202,7 +205,33 @@ def main() -> None:
     print(f"plain numpy, chunks of {args.numpy_chunk:,} ({n_numpy:,} draws timed, scaled to {draws:,}): "
           f"{numpy_seconds:.1f} s -> risk is {numpy_seconds / warm:.1f}x faster (warm, whole process)")
     print(f"floor: variates only (normal scores + prior values), 2 threads: {rng_floor(min(draws, 10**7)):.0f} ns per draw")
+    sampler_report(int(float(args.sampler_draws)))
     print(f"peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+def sampler_report(draws: int) -> None:
+    """Variance-reduction factor of each sampler against plain MC, per draw, on the default scenario.
+
+    VRF = (se_mc**2 * n_mc) / (se**2 * n): how many plain draws one draw of the
+    sampler is worth (errors of antithetic and rqmc come from batches/replicates).
+    """
+    import risk
+
+    print(f"samplers on the default scenario, {draws:,} draws (sector and anthropic):")
+    runs = {}
+    for sampler in ("mc", "antithetic", "rqmc"):
+        start = time.perf_counter()
+        runs[sampler] = risk.simulate(draws=draws, seed=1, sampler=sampler, threads=2)
+        runs[sampler].wall_seconds = time.perf_counter() - start
+    for sampler, result in runs.items():
+        parts = [f"  {sampler:<10} {result.draws:>11,} draws {result.wall_seconds:6.2f} s"]
+        for entity in ("anthropic", "sector"):
+            mc, this = runs["mc"][entity], result[entity]
+            for label, base, se in (("p_shortfall", mc.p_shortfall["mcse"], this.p_shortfall["mcse"]),
+                                    ("gap mean", mc.funding_gap_mean_mcse, this.funding_gap_mean_mcse)):
+                vrf = (base**2 * runs["mc"].draws) / (se**2 * result.draws) if se > 0 else float("inf")
+                parts.append(f"{entity} {label} VRF {vrf:6.1f}")
+        print("  ".join(parts))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import platform
 import secrets
@@ -14,7 +15,7 @@ from typing import Callable
 from . import engine
 from ._version import __version__
 from .errors import InputError
-from .result import QUANTILES, EntityStats, entity_stats
+from .result import QUANTILES, EntityStats, entity_stats, wilson_interval
 from .scenario import Scenario, load_scenario
 from .scenario.compile import compile_scenario
 
@@ -81,6 +82,8 @@ class Result:
     chunk_size: int
     wall_seconds: float
     timestamp: str
+    sampler: str = "mc"
+    stopping: dict | None = None
 
     def __getitem__(self, name: str) -> EntityStats:
         return self.entities[name]
@@ -130,6 +133,8 @@ class Result:
             "draws": self.draws,
             "threads": self.threads,
             "chunk_size": self.chunk_size,
+            "sampler": self.sampler,
+            "stopping": self.stopping,
             "wall_seconds": self.wall_seconds,
             "timestamp": self.timestamp,
             "python": platform.python_version(),
@@ -146,6 +151,8 @@ class Result:
             "changes": list(self.scenario.changes),
             "draws": self.draws,
             "seed": self.seed,
+            "sampler": self.sampler,
+            "stopping": self.stopping,
             "years": self.scenario.years,
             "quantile_levels": [round(q * 100) for q in QUANTILES],
             "companies": {name: stats.to_dict() for name, stats in self.entities.items()
@@ -166,7 +173,10 @@ class Result:
 def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_000_000,
              seed: int | None = None, threads: int | None = None,
              overrides: dict | None = None, stress: str | list | None = None,
-             chunk_size: int = engine.DEFAULT_CHUNK_SIZE,
+             sampler: str = "mc", replicates: int = 16,
+             target_mcse: float | None = None, target_rel_err: float | None = None,
+             max_draws: int | None = None,
+             chunk_size: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
 
@@ -177,7 +187,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         ``"article-2025"``) or a loaded :class:`~risk.Scenario`.  Default:
         the embedded default (latest sourced vintage).
     draws : int, default 1_000_000
-        Number of Monte Carlo draws.
+        Number of Monte Carlo draws (the first round, with a target).
     seed : int, optional
         Seed in ``[0, 2**63)``; None draws a fresh one (recorded in the result).
     threads : int, optional
@@ -188,10 +198,27 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         ``risk.scenario.overrides``), applied after ``stress``.
     stress : str or list of str, optional
         Stress overlays by name (``risk.stress_overlays()``) or file, in order.
-    chunk_size : int, default 65536
-        Draws per chunk: the unit of the floating-point summation order.
+    sampler : {"mc", "antithetic", "rqmc"}, default "mc"
+        Plain Monte Carlo, antithetic pairs, or randomised quasi-Monte Carlo
+        (``replicates`` scrambled Sobol nets; ``draws`` is rounded up to
+        ``replicates * 2**m``).  Errors of the last two come from independent
+        batches or replicates (see ``risk.engine``).
+    replicates : int, default 16
+        Independent randomisations for ``rqmc`` (at least 4).
+    target_mcse, target_rel_err : float, optional
+        Run in rounds until every reported probability (``p_shortfall`` and
+        ``p_distress`` of every company and the sector) has a standard error
+        at most ``target_mcse`` and at most ``target_rel_err`` times itself,
+        or ``max_draws`` is reached (``Result.stopping`` says which).  Rounds
+        extend the same draws, so the result equals a single run of the final
+        number of draws with the same seed.
+    max_draws : int, optional
+        Cap for the rounds (default ``1000 * draws``).
+    chunk_size : int, optional
+        Draws per chunk (default 65536): the unit of the floating-point
+        summation order.
     progress : callable, optional
-        Called as ``progress(done, draws)`` as the run advances.
+        Called as ``progress(done, total)`` as the run advances.
 
     Returns
     -------
@@ -207,18 +234,124 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     >>> import risk
     >>> res = risk.simulate(draws=100_000, seed=1)  # doctest: +SKIP
     >>> res.summary()  # doctest: +SKIP
+    >>> risk.simulate(target_mcse=0.001, seed=1).stopping  # doctest: +SKIP
     """
     draws = check_draws(draws)
     seed = check_seed(seed)
     threads = check_threads(threads)
+    if sampler not in engine.SAMPLERS:
+        raise InputError(f"unknown sampler {sampler!r}", source="sampler", allowed="mc, antithetic, rqmc")
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 4:
+        raise InputError(f"{replicates!r} replicates", source="replicates", allowed="an integer >= 4")
+    targets = _check_targets(target_mcse, target_rel_err)
+    max_draws = check_draws(max_draws, source="max_draws") if max_draws is not None else None
+    if chunk_size is None:
+        # antithetic errors come from batches of chunks: keep at least 4 chunks per batch
+        chunk_size = (engine.DEFAULT_CHUNK_SIZE if sampler != "antithetic"
+                      else min(engine.DEFAULT_CHUNK_SIZE, max(256, draws // (4 * engine.ERROR_BATCHES))))
     chunk_size = check_chunk_size(chunk_size)
+    if sampler == "antithetic":
+        chunk_size += chunk_size % 2  # a chunk holds whole pairs
     loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
     compiled = compile_scenario(loaded)
     start = time.perf_counter()
-    accumulators = engine.run(compiled, draws=draws, seed=seed, threads=threads,
-                              chunk_size=chunk_size, progress=progress)
+    if targets:
+        accumulators, stopping = _run_to_target(compiled, loaded, draws=draws, seed=seed, threads=threads,
+                                                chunk_size=chunk_size, sampler=sampler, replicates=replicates,
+                                                targets=targets, max_draws=max_draws, progress=progress)
+    else:
+        accumulators, stopping = _run_once(compiled, draws=draws, seed=seed, threads=threads,
+                                           chunk_size=chunk_size, sampler=sampler, replicates=replicates,
+                                           progress=progress), None
     return make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
-                       wall_seconds=time.perf_counter() - start)
+                       wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping)
+
+
+def _run_once(compiled, *, draws, seed, threads, chunk_size, sampler, replicates, progress, resume=None):
+    if sampler == "rqmc":
+        return engine.run_rqmc(compiled, draws=draws, seed=seed, threads=threads, replicates=replicates,
+                               progress=progress, resume=resume)
+    return engine.run(compiled, draws=draws, seed=seed, threads=threads, chunk_size=chunk_size,
+                      sampler=sampler, progress=progress, resume=resume)
+
+
+def _check_targets(target_mcse, target_rel_err) -> dict:
+    targets = {}
+    for name, value in (("target_mcse", target_mcse), ("target_rel_err", target_rel_err)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise InputError(f"{value!r} is not a usable {name.replace('_', ' ')}", source=name,
+                             allowed="a number in (0, 1), e.g. 0.001 (absolute) or 0.02 (relative)")
+        targets[name] = float(value)
+    return targets
+
+
+def _worst_ratio(loaded, accumulators, sampler, targets) -> tuple[float, str]:
+    """max over reported probabilities of (error / allowed error)**2, and which one it is."""
+    from .result import batch_errors
+
+    worst, which = 0.0, ""
+    n = accumulators.draws
+    for e, name in enumerate(loaded.entities):
+        errors = batch_errors(accumulators.batches[:, e]) if sampler != "mc" else None
+        for metric, column in (("p_shortfall", 0), ("p_distress", 1)):
+            successes = int(accumulators.counts[e, column])
+            p = successes / n
+            if errors is not None:
+                se = errors[metric]
+            else:
+                # never trust an error of 0 at p = 0 or 1: use the Wilson interval's half-width instead
+                low, high = wilson_interval(successes, n)
+                se = max(math.sqrt(p * (1 - p) / n), (high - low) / (2 * 1.959963984540054))
+            for target, allowed in (("target_mcse", targets.get("target_mcse")),
+                                    ("target_rel_err", (targets.get("target_rel_err") or 0) * p)):
+                if target not in targets:
+                    continue
+                ratio = (se / allowed) ** 2 if allowed > 0 else math.inf
+                if ratio > worst:
+                    worst, which = ratio, f"{name}.{metric} (se {se:.3g}, {target})"
+    return worst, which
+
+
+def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sampler, replicates, targets,
+                   max_draws, progress):
+    cap = max_draws or 1000 * draws
+    if sampler == "rqmc":
+        points = engine.rqmc_points(draws, replicates)
+        accumulators = _run_once(compiled, draws=points * replicates, seed=seed, threads=threads,
+                                 chunk_size=chunk_size, sampler=sampler, replicates=replicates, progress=progress)
+    else:
+        # rounds must end on whole chunks to resume exactly; the last may be cut at the cap
+        first = min(cap, -(-draws // chunk_size) * chunk_size)
+        accumulators = _run_once(compiled, draws=first, seed=seed, threads=threads, chunk_size=chunk_size,
+                                 sampler=sampler, replicates=replicates, progress=progress)
+    rounds = 1
+    while True:
+        ratio, which = _worst_ratio(loaded, accumulators, sampler, targets)
+        n = accumulators.draws
+        if ratio <= 1.0 or n >= cap:
+            break
+        wanted = min(max(1.25, min(8.0, 1.1 * ratio)) * n, cap)
+        if sampler == "rqmc":
+            points = engine.rqmc_points(draws, replicates)
+            more = max(accumulators.batches.shape[0] + 1, math.ceil(wanted / points))
+            if more * points > cap:
+                break
+            accumulators = _run_once(compiled, draws=more * points, seed=seed, threads=threads,
+                                     chunk_size=chunk_size, sampler=sampler, replicates=more,
+                                     progress=progress, resume=accumulators)
+        else:
+            total = min(cap, math.ceil(wanted / chunk_size) * chunk_size)
+            accumulators = _run_once(compiled, draws=total, seed=seed, threads=threads, chunk_size=chunk_size,
+                                     sampler=sampler, replicates=replicates, progress=progress,
+                                     resume=accumulators)
+        rounds += 1
+    met = ratio <= 1.0
+    return accumulators, {**targets, "met": met, "rounds": rounds, "draws": accumulators.draws,
+                          "max_draws": cap, "max_draws_hit": not met,
+                          "limiting": which if not met else "",
+                          "worst_error_ratio": math.sqrt(ratio) if math.isfinite(ratio) else None}
 
 
 def resolve_scenario(scenario, *, overrides=None, stress=None) -> Scenario:
@@ -240,16 +373,18 @@ def check_chunk_size(chunk_size) -> int:
 
 
 def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chunk_size: int,
-                wall_seconds: float) -> Result:
+                wall_seconds: float, sampler: str = "mc", stopping: dict | None = None) -> Result:
     """Turn merged accumulators into a :class:`Result`."""
     entities = {
         name: entity_stats(name, accumulators.counts[e], accumulators.hists[e],
-                           accumulators.sums[e], accumulators.draws, loaded.years)
+                           accumulators.sums[e], accumulators.draws, loaded.years,
+                           batches=accumulators.batches[:, e] if sampler != "mc" else None)
         for e, name in enumerate(loaded.entities)
     }
     stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     return Result(scenario=loaded, entities=entities, draws=accumulators.draws, seed=seed, threads=threads,
-                  chunk_size=chunk_size, wall_seconds=wall_seconds, timestamp=stamp)
+                  chunk_size=chunk_size, wall_seconds=wall_seconds, timestamp=stamp, sampler=sampler,
+                  stopping=stopping)
 
 
 def write_atomic(path: str | Path, text: str) -> None:

@@ -78,7 +78,8 @@ def _fmt(value, digits=3) -> str:
 
 def _results_table(result: api.Result) -> Table:
     changed = f" + {', '.join(result.scenario.changes)}" if result.scenario.changes else ""
-    table = Table(title=f"{result.scenario.name}{changed}: {result.draws:,} draws, seed {result.seed}, "
+    sampler = "" if result.sampler == "mc" else f" ({result.sampler})"
+    table = Table(title=f"{result.scenario.name}{changed}: {result.draws:,} draws{sampler}, seed {result.seed}, "
                         f"years {result.scenario.years[0]}–{result.scenario.years[-1]}")
     table.add_column("")
     for name in result.entities:
@@ -145,14 +146,22 @@ def simulate(
     scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
     shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
     stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+    sampler: str = typer.Option("mc", "--sampler", help="mc, antithetic or rqmc (scrambled Sobol, errors from replicates)."),
+    replicates: int = typer.Option(16, "--replicates", help="Independent randomisations for --sampler rqmc."),
+    target_mcse: Optional[float] = typer.Option(None, "--target-mcse", help="Run in rounds until every probability's standard error is at most this (absolute)."),
+    target_rel_err: Optional[float] = typer.Option(None, "--target-rel-err", help="... and at most this share of the probability."),
+    max_draws: Optional[str] = typer.Option(None, "--max-draws", help="Cap for --target-* rounds (default 1000 x --draws)."),
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
     bar = _Progress(progress or sys.stderr.isatty())
     try:
         n = parse_draws(draws)
+        cap = parse_draws(max_draws) if max_draws is not None else None
         _check_run_options(seed, threads)
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar,
-                              overrides=_overrides(sets, scales, shifts), stress=stress)
+                              overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
+                              replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
+                              max_draws=cap)
     except InputError as err:
         bar.close()
         _fail(err)
@@ -165,9 +174,18 @@ def simulate(
         return
     console = Console()
     console.print(_results_table(result))
+    how = {"mc": "", "antithetic": " (antithetic pairs; errors from 32 batches)",
+           "rqmc": " (randomised QMC; errors from the replicates)"}[result.sampler]
     console.print(f"[dim]P(shortfall) = P(discounted earnings < discounted compute cost); "
-                  f"± is one Monte Carlo standard error. {result.wall_seconds:.2f} s on "
+                  f"± is one Monte Carlo standard error{how}. {result.wall_seconds:.2f} s on "
                   f"{result.threads} thread(s).[/]")
+    if result.stopping:
+        stop = result.stopping
+        if stop["met"]:
+            console.print(f"[dim]target met after {stop['rounds']} round(s): {stop['draws']:,} draws.[/]")
+        else:
+            console.print(f"[bold yellow]target not met[/]: stopped at --max-draws {stop['max_draws']:,}; "
+                          f"limiting: {stop['limiting']}", highlight=False)
 
 
 def _check_run_options(seed, threads) -> None:

@@ -4,6 +4,27 @@ The Python layer never touches a draw: it plans fixed-size chunks, calls the
 parallel kernel on batches of chunks, adds the batch's per-chunk sums in
 chunk order and reports progress between batches.  Memory is the
 accumulators (a few tens of MB) whatever the number of draws.
+
+Three samplers feed the kernel its normal scores:
+
+``mc``
+    Plain Monte Carlo: each input of each draw has its own counter-based
+    stream (``kernels.rng``).
+``antithetic``
+    Draws ``2k`` and ``2k + 1`` use the same streams with opposite signs.
+    Chunks hold whole pairs, so chunks stay independent.
+``rqmc``
+    Randomised quasi-Monte Carlo: ``R`` independent scramblings of a Sobol
+    sequence (``scipy.stats.qmc.Sobol``, Owen-type scrambling), one
+    dimension per score, turned into normal scores by the inverse normal
+    CDF.  Each replicate has ``2**m`` points (the balance properties of a
+    Sobol net hold for powers of two).
+
+Monte Carlo errors that do not rest on independent draws come from
+*batches*: per-batch counts of shortfall and distress and the sum of the
+funding gap.  For ``mc`` and ``antithetic`` the batches are 32 interleaved
+sets of chunks (chunk ``c`` goes to batch ``c % 32``; chunks are independent);
+for ``rqmc`` each replicate is a batch.
 """
 
 from __future__ import annotations
@@ -21,6 +42,15 @@ from .scenario.compile import CompiledScenario
 DEFAULT_CHUNK_SIZE = 65_536
 BATCH_CHUNKS = 16
 MAX_SEED = 2**63 - 1
+SAMPLERS = {"mc": k.SAMPLER_MC, "antithetic": k.SAMPLER_ANTITHETIC, "rqmc": k.SAMPLER_SCORES}
+ERROR_BATCHES = 32
+RQMC_BLOCK = 8192  # Sobol points generated and simulated at a time (memory: block x scores x 8 bytes)
+
+# Columns of ``Accumulators.batches``.
+B_DRAWS = 0
+B_SHORTFALL = 1
+B_DISTRESS = 2
+B_GAP = 3
 
 
 @dataclass
@@ -32,13 +62,16 @@ class Accumulators:
     hists: np.ndarray    # (n_entities, n_histograms, N_BINS) int64
     sums: np.ndarray     # (n_entities, n_floats) float64
     horizon: int
+    batches: np.ndarray | None = None  # (n_batches, n_entities, 4): draws, shortfalls, distress, gap sum
+    next_chunk: int = 0  # where a resumed run continues (mc and antithetic)
 
 
 def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: Callable[[int, int], None] | None = None,
-        chunks: range | None = None) -> Accumulators:
-    """Simulate ``draws`` draws of a compiled scenario.
+        chunks: range | None = None, sampler: str = "mc",
+        resume: Accumulators | None = None) -> Accumulators:
+    """Simulate ``draws`` draws of a compiled scenario (``mc`` or ``antithetic``).
 
     Parameters
     ----------
@@ -51,12 +84,19 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     threads : int
         numba threads to use (at most ``numba.config.NUMBA_NUM_THREADS``).
     chunk_size : int
-        Draws per chunk: the unit of the floating-point summation order.
+        Draws per chunk: the unit of the floating-point summation order
+        (rounded up to an even number for ``antithetic``, so pairs never split).
     progress : callable, optional
         Called as ``progress(done, draws)`` after every batch.
     chunks : range, optional
         Run only these chunks of the ``draws``-draw plan (a batch of a paired
         comparison); their draws are the very draws of a full run.
+    sampler : {"mc", "antithetic"}
+        Where the normal scores come from (``rqmc`` runs through :func:`run_rqmc`).
+    resume : Accumulators, optional
+        Continue a run of the same plan: add chunks ``resume.next_chunk ..``
+        to it.  A run of ``n`` draws made in rounds is bit-identical to one
+        made at once.
 
     Returns
     -------
@@ -64,12 +104,20 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     """
     horizon = compiled.horizon
     n_entities = compiled.n_companies + 1
+    if sampler == "antithetic" and chunk_size % 2:
+        chunk_size += 1
     n_chunks = -(-draws // chunk_size)
-    chunks = range(n_chunks) if chunks is None else chunks
+    if chunks is None:
+        chunks = range(resume.next_chunk if resume is not None else 0, n_chunks)
     slots = max(1, min(threads, len(chunks)))
     counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
-    totals = np.zeros((n_entities, k.n_floats(horizon)))
+    if resume is not None:
+        totals, batches = resume.sums.copy(), resume.batches.copy()
+    else:
+        totals = np.zeros((n_entities, k.n_floats(horizon)))
+        batches = np.zeros((ERROR_BATCHES, n_entities, 4))
     z_keys = score_keys(compiled, seed)
+    no_scores = np.empty((0, 0))
     args = compiled.kernel_args()
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
@@ -77,26 +125,116 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         for first in range(chunks.start, chunks.stop, BATCH_CHUNKS):
             batch = min(BATCH_CHUNKS, chunks.stop - first)
             sums = batch_sums[:batch]
-            k.run_batch(z_keys, first, batch, chunk_size, draws, *args,
+            k.run_batch(SAMPLERS[sampler], z_keys, no_scores, first, batch, chunk_size, draws, *args,
                         counts, hists, sums)
             k.add_in_order(totals, sums)
+            for offset in range(batch):
+                chunk = first + offset
+                size = min((chunk + 1) * chunk_size, draws) - chunk * chunk_size
+                _add_batch(batches[chunk % ERROR_BATCHES], sums[offset], size)
             if progress is not None:
                 progress(min((first + batch) * chunk_size, draws), draws)
     finally:
         numba.set_num_threads(previous)
     done = min(chunks.stop * chunk_size, draws) - chunks.start * chunk_size
-    return Accumulators(draws=done, counts=counts.sum(axis=0), hists=hists.sum(axis=0),
-                        sums=totals, horizon=horizon)
+    result = Accumulators(draws=done, counts=counts.sum(axis=0), hists=hists.sum(axis=0),
+                          sums=totals, horizon=horizon, batches=batches, next_chunk=chunks.stop)
+    if resume is not None:
+        result.draws += resume.draws
+        result.counts += resume.counts
+        result.hists += resume.hists
+    return result
 
-    
+
+def _add_batch(batch: np.ndarray, chunk_sums: np.ndarray, size: int) -> None:
+    batch[:, B_DRAWS] += size
+    batch[:, B_SHORTFALL] += chunk_sums[:, k.F_SHORTFALL]
+    batch[:, B_DISTRESS] += chunk_sums[:, k.F_DISTRESS]
+    batch[:, B_GAP] += chunk_sums[:, k.F_GAP]
+
+
+def rqmc_points(draws: int, replicates: int) -> int:
+    """Points per RQMC replicate: the power of two that covers ``draws / replicates``."""
+    per = max(1, -(-draws // replicates))
+    return 1 << max(0, (per - 1).bit_length())
+
+
+def run_rqmc(compiled: CompiledScenario, *, draws: int, seed: int, threads: int, replicates: int = 16,
+             progress: Callable[[int, int], None] | None = None,
+             resume: Accumulators | None = None) -> Accumulators:
+    """Randomised quasi-Monte Carlo: ``replicates`` scrambled Sobol nets of ``rqmc_points`` points.
+
+    Replicate ``r`` is scrambled with ``numpy.random.default_rng([seed, r])``,
+    so the same seed gives the same numbers, and a run resumed with more
+    replicates (``resume``) equals one made with all of them at once.
+    ``draws`` is rounded up to ``replicates * 2**m``.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import qmc
+
+    horizon = compiled.horizon
+    n_entities = compiled.n_companies + 1
+    points = rqmc_points(draws, replicates)
+    first_replicate = 0 if resume is None else resume.batches.shape[0]
+    dimension = len(compiled.arrays["z_active"])
+    if dimension > 21201:
+        raise ValueError("scipy's Sobol sequence has at most 21201 dimensions")
+    block = min(points, RQMC_BLOCK)
+    chunk = max(256, block // (4 * max(threads, 1)))
+    slots = max(1, min(threads, -(-block // chunk)))
+    counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
+    totals = resume.sums.copy() if resume is not None else np.zeros((n_entities, k.n_floats(horizon)))
+    batches = np.zeros((replicates, n_entities, 4))
+    if resume is not None:
+        batches[:first_replicate] = resume.batches
+    z_keys = np.zeros(dimension, dtype=np.uint64)
+    args = compiled.kernel_args()
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    total = (replicates - first_replicate) * points
+    done = 0
+    try:
+        for r in range(first_replicate, replicates):
+            sobol = qmc.Sobol(dimension, scramble=True, seed=np.random.default_rng([seed, r]))
+            for _ in range(points // block):
+                uniforms = sobol.random(block)
+                # a scrambled point is never exactly 0 or 1, but keep the scores finite regardless
+                scores = np.ascontiguousarray(ndtri(np.clip(uniforms, 1e-17, 1.0 - 1e-16)))
+                n_chunks = -(-block // chunk)
+                for first in range(0, n_chunks, BATCH_CHUNKS):
+                    size = min(BATCH_CHUNKS, n_chunks - first)
+                    sums = batch_sums[:size]
+                    k.run_batch(k.SAMPLER_SCORES, z_keys, scores, first, size, chunk, block, *args,
+                                counts, hists, sums)
+                    k.add_in_order(totals, sums)
+                    for offset in range(size):
+                        rows = min((first + offset + 1) * chunk, block) - (first + offset) * chunk
+                        _add_batch(batches[r], sums[offset], rows)
+                done += block
+                if progress is not None:
+                    progress(done, total)
+    finally:
+        numba.set_num_threads(previous)
+    result = Accumulators(draws=total, counts=counts.sum(axis=0), hists=hists.sum(axis=0), sums=totals,
+                          horizon=horizon, batches=batches, next_chunk=replicates)
+    if resume is not None:
+        result.draws += resume.draws
+        result.counts += resume.counts
+        result.hists += resume.hists
+    return result
+
+
 def merge(parts: list[Accumulators]) -> Accumulators:
     """Merge the accumulators of consecutive chunk ranges, in order (exact for counts)."""
     sums = np.zeros_like(parts[0].sums)
     for part in parts:  # floating-point sums added in chunk order
         sums += part.sums
+    batches = None
+    if all(p.batches is not None for p in parts):
+        batches = sum(p.batches for p in parts)
     return Accumulators(draws=sum(p.draws for p in parts), counts=sum(p.counts for p in parts),
-                        hists=sum(p.hists for p in parts), sums=sums, horizon=parts[0].horizon)
-
+                        hists=sum(p.hists for p in parts), sums=sums, horizon=parts[0].horizon,
+                        batches=batches, next_chunk=parts[-1].next_chunk)
 
 
 def score_keys(compiled: CompiledScenario, seed: int, *, variant: int = 0) -> np.ndarray:

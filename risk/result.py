@@ -168,13 +168,49 @@ def _key(q: float) -> str:
     return f"{round(q * 100):d}"
 
 
+def batch_errors(batches: np.ndarray) -> dict:
+    """Standard errors of P(shortfall), P(distress) and the mean gap from per-batch sums.
+
+    ``batches`` has one row per batch (draws, shortfalls, distress, gap sum;
+    ``engine.B_*``); empty batches are ignored.  For samplers whose draws are
+    not independent (antithetic pairs, RQMC replicates) this is the honest
+    error: batches are independent even when draws are not.
+    """
+    rows = batches[batches[:, 0] > 0]
+    if len(rows) < 2:
+        return {"p_shortfall": math.nan, "p_distress": math.nan, "funding_gap_mean": math.nan, "batches": len(rows)}
+    weights = rows[:, 0] / rows[:, 0].sum()
+    return {"p_shortfall": batch_se(rows[:, 1] / rows[:, 0], weights),
+            "p_distress": batch_se(rows[:, 2] / rows[:, 0], weights),
+            "funding_gap_mean": batch_se(rows[:, 3] / rows[:, 0], weights), "batches": len(rows)}
+
+
+def _batch_probability(successes: int, n: int, se: float, dof: int) -> dict:
+    from scipy.stats import t
+
+    p = successes / n
+    half = float(t.ppf(0.975, max(dof, 1))) * se
+    return {"p": p, "mcse": se, "ci95": [max(0.0, p - half), min(1.0, p + half)]}
+
+
 def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndarray, draws: int,
-                 years: list[int]) -> EntityStats:
-    """Compute one entity's statistics from its accumulators."""
+                 years: list[int], batches: np.ndarray | None = None) -> EntityStats:
+    """Compute one entity's statistics from its accumulators.
+
+    With ``batches`` (rows of ``engine.B_*``), the standard errors and 95 %
+    intervals of ``p_shortfall``, ``p_distress`` and the mean funding gap
+    come from the spread between batches (Student t), not from the binomial
+    or iid formulas: for the antithetic and RQMC samplers.
+    """
     horizon = len(years)
     n = draws
     shortfall = probability(int(counts[k.C_SHORTFALL]), n)
     distress = probability(int(counts[k.C_DISTRESS]), n)
+    errors = batch_errors(batches) if batches is not None else None
+    if errors is not None:
+        dof = errors["batches"] - 1
+        shortfall = _batch_probability(int(counts[k.C_SHORTFALL]), n, errors["p_shortfall"], dof)
+        distress = _batch_probability(int(counts[k.C_DISTRESS]), n, errors["p_distress"], dof)
     coverage_hist = hists[k.H_COVERAGE]
     gap_hist = hists[k.H_GAP]
     gap_mean = sums[k.F_GAP] / n
@@ -205,7 +241,8 @@ def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndar
         coverage_quantiles={_key(q): hist_quantile(coverage_hist, q) for q in QUANTILES},
         coverage_quantiles_ci95={_key(q): list(quantile_interval(coverage_hist, q)) for q in QUANTILES},
         funding_gap_quantiles={_key(q): hist_quantile(gap_hist, q) for q in QUANTILES},
-        funding_gap_mean=float(gap_mean), funding_gap_mean_mcse=math.sqrt(gap_var / n),
+        funding_gap_mean=float(gap_mean),
+        funding_gap_mean_mcse=errors["funding_gap_mean"] if errors else math.sqrt(gap_var / n),
         funding_gap_var95=tail["var"], funding_gap_cvar95=tail["cvar"],
         funding_gap_cvar95_mcse=tail["cvar_mcse"], pv_commitments_mean=float(pv_cost),
         pv_earnings_mean=float(sums[k.F_PV_EARNINGS] / n), gap_share=float(share),

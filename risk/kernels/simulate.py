@@ -43,7 +43,14 @@ F_GAP = 0
 F_GAP_SQ = 1
 F_PV_EARNINGS = 2
 F_PV_COST = 3
-F_REVENUE = 4  # horizon entries each, then earnings, then cost
+F_SHORTFALL = 4  # the counts again, per chunk: batch-means errors (engine)
+F_DISTRESS = 5
+F_REVENUE = 6  # horizon entries each, then earnings, then cost
+
+# Samplers: where a draw's normal scores come from.
+SAMPLER_MC = 0  # its own counter-based streams
+SAMPLER_ANTITHETIC = 1  # draws 2k and 2k + 1 share streams, with opposite signs
+SAMPLER_SCORES = 2  # rows of a given matrix (randomised quasi-Monte Carlo)
 
 
 def n_floats(horizon):
@@ -63,12 +70,26 @@ def n_histograms(horizon):
 
 
 @njit(cache=True, error_model="numpy")
-def _sample_draw(offset, z_keys, z_active, z, values, spec, tables, order, family_start, copula_index,
-                 copula_chol):
+def _draw_scores(draw, sampler, z_keys, scores, z_active, z):
     # fixed priors' scores are never drawn: nothing reads them.  The keys are
     # contiguous (one load per score; an indexed key load cost 15 %).
-    for j in range(z_active.shape[0]):
-        z[z_active[j]], _ = next_normal(z_keys[j] + offset)
+    if sampler == SAMPLER_SCORES:
+        for j in range(z_active.shape[0]):
+            z[z_active[j]] = scores[draw, j]
+    elif sampler == SAMPLER_ANTITHETIC:
+        offset = draw_offset(draw >> 1)
+        sign = -1.0 if draw & 1 else 1.0
+        for j in range(z_active.shape[0]):
+            score, _ = next_normal(z_keys[j] + offset)
+            z[z_active[j]] = sign * score
+    else:
+        offset = draw_offset(draw)
+        for j in range(z_active.shape[0]):
+            z[z_active[j]], _ = next_normal(z_keys[j] + offset)
+
+
+@njit(cache=True, error_model="numpy")
+def _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol):
     # Gaussian copula: z[idx] <- L @ z[idx], in place from the last row up.
     for i in range(copula_index.shape[0] - 1, -1, -1):
         acc = 0.0
@@ -83,8 +104,10 @@ def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
     coverage, gap, pv_earnings, pv_cost, breakeven, distress = outcome
     if coverage < 1.0:
         counts[e, C_SHORTFALL] += 1
+        sums[e, F_SHORTFALL] += 1.0
     if distress:
         counts[e, C_DISTRESS] += 1
+        sums[e, F_DISTRESS] += 1.0
     counts[e, C_BREAKEVEN + breakeven] += 1
     supply_first = C_BREAKEVEN + horizon + 1
     sums[e, F_GAP] += gap
@@ -113,7 +136,7 @@ def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
+def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
               n_z, z_active, spec, tables, order, family_start, copula_index, copula_chol,
               company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
               horizon, counts, hists, sums):
@@ -121,9 +144,14 @@ def run_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
 
     Parameters
     ----------
+    sampler : int
+        ``SAMPLER_MC``, ``SAMPLER_ANTITHETIC`` or ``SAMPLER_SCORES``.
     z_keys : numpy.ndarray of uint64
         Key of the stream of each score in ``z_active`` (``rng.stream_keys``):
         the seed and the input's name.
+    scores : numpy.ndarray of shape (total_draws, len(z_active))
+        With ``SAMPLER_SCORES``: draw ``d``'s normal scores are row ``d``
+        (otherwise an empty array).
     first_chunk, batch_chunks, chunk_size, total_draws : int
         Chunk ``c`` holds draws ``[c * chunk_size, min((c + 1) * chunk_size, total_draws))``.
     spec, tables, order, family_start : numpy.ndarray
@@ -163,8 +191,8 @@ def run_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
             for draw in range(first, last):
-                _sample_draw(draw_offset(draw), z_keys, z_active, z, values, spec, tables, order,
-                             family_start, copula_index, copula_chol)
+                _draw_scores(draw, sampler, z_keys, scores, z_active, z)
+                _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
                 company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
                               demand_loading, horizon, paths, cash0)
                 discount = values[discount_var]
@@ -211,9 +239,10 @@ def record_draws(z_keys, first_draw, n_z, z_active, spec, tables, order, family_
         fill_fixed(values, spec)
         paths = np.zeros((N_PATHS, n_entities, horizon))
         cash0 = np.empty(n_entities)
+        no_scores = np.empty((0, 0))
         for i in range(b * block, min((b + 1) * block, n)):
-            _sample_draw(draw_offset(first_draw + i), z_keys, z_active, z, values, spec, tables, order,
-                         family_start, copula_index, copula_chol)
+            _draw_scores(first_draw + i, SAMPLER_MC, z_keys, no_scores, z_active, z)
+            _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
             company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
                           demand_loading, horizon, paths, cash0)
             discount = values[discount_var]
