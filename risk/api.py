@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from . import engine
 from ._version import __version__
 from .errors import InputError
@@ -84,6 +86,42 @@ class Result:
     timestamp: str
     sampler: str = "mc"
     stopping: dict | None = None
+    kept: object = None  # engine.Records of the kept draws (``keep=``), or None
+
+    def to_xarray(self):
+        """The kept draws as an ``xarray.Dataset`` (dims ``draw``, ``company``, ``year``); see ``risk.labelled``."""
+        from .labelled import to_xarray
+
+        return to_xarray(self)
+
+    def to_inference_data(self, chains: int = 4):
+        """The kept draws for ArviZ: inputs in ``prior``, outcomes in ``prior_predictive``; see ``risk.labelled``."""
+        from .labelled import to_inference_data
+
+        return to_inference_data(self, chains=chains)
+
+    def plot_fan(self, quantity: str = "revenue", company: str = "sector", ax=None):
+        """Nested quantile bands of a yearly quantity with the compute-cost median (``risk.plots``)."""
+        from .plots import plot_fan
+
+        return plot_fan(self, quantity, company=company, ax=ax)
+
+    def plot_coverage(self, companies=None, ax=None):
+        """ECDF and density of coverage, the 1.0 line and ``p_shortfall`` marked (``risk.plots``)."""
+        from .plots import plot_coverage
+
+        return plot_coverage(self, companies=companies, ax=ax)
+
+    def plot_breakeven(self, ax=None):
+        """The distribution of the break-even year for each company and the sector (``risk.plots``)."""
+        from .plots import plot_breakeven
+
+        return plot_breakeven(self, ax=ax)
+
+    def _repr_html_(self) -> str:
+        from .labelled import result_html
+
+        return result_html(self)
 
     def __getitem__(self, name: str) -> EntityStats:
         return self.entities[name]
@@ -176,7 +214,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
              sampler: str = "mc", replicates: int = 16,
              target_mcse: float | None = None, target_rel_err: float | None = None,
              max_draws: int | None = None,
-             chunk_size: int | None = None,
+             keep: int | None = None, chunk_size: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
 
@@ -214,6 +252,13 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         number of draws with the same seed.
     max_draws : int, optional
         Cap for the rounds (default ``1000 * draws``).
+    keep : int, optional
+        Keep this many draws (sampled priors and per-draw outcomes, for
+        ``to_xarray``, ``to_inference_data`` and plots): draws
+        ``floor((i + 1/2) draws / keep)``, a systematic sample spread evenly
+        over the run, reproducible for a seed and unbiased (draws are
+        independent).  Memory: about ``(n_priors + 4 E + 3 E T) x 8`` bytes
+        per kept draw.  Not with ``rqmc``.
     chunk_size : int, optional
         Draws per chunk (default 65536): the unit of the floating-point
         summation order.
@@ -244,6 +289,11 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 4:
         raise InputError(f"{replicates!r} replicates", source="replicates", allowed="an integer >= 4")
     targets = _check_targets(target_mcse, target_rel_err)
+    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+        raise InputError(f"{keep!r} is not a number of draws to keep", source="keep", allowed="an integer >= 1")
+    if keep is not None and sampler == "rqmc":
+        raise InputError("kept draws are not available with rqmc", source="keep",
+                         allowed="keep with --sampler mc or antithetic")
     max_draws = check_draws(max_draws, source="max_draws") if max_draws is not None else None
     if chunk_size is None:
         # antithetic errors come from batches of chunks: keep at least 4 chunks per batch
@@ -263,8 +313,15 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         accumulators, stopping = _run_once(compiled, draws=draws, seed=seed, threads=threads,
                                            chunk_size=chunk_size, sampler=sampler, replicates=replicates,
                                            progress=progress), None
-    return make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
-                       wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping)
+    result = make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
+                         wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping)
+    if keep is not None:
+        total = accumulators.draws
+        count = min(keep, total)
+        indices = ((np.arange(count) + 0.5) * (total / count)).astype(np.int64)
+        result.kept = engine.record(compiled, z_keys=engine.score_keys(compiled, seed), indices=indices,
+                                    sampler=sampler, keep_values=True, keep_paths=True, threads=threads)
+    return result
 
 
 def _run_once(compiled, *, draws, seed, threads, chunk_size, sampler, replicates, progress, resume=None):

@@ -249,23 +249,45 @@ def score_keys(compiled: CompiledScenario, seed: int, *, variant: int = 0) -> np
     return stream_keys(key, compiled.arrays["z_stream"][compiled.arrays["z_active"]])
 
 
-def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int, first_draw: int = 0,
-           keep_values: bool = False, threads: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-draw coverage ``(draws, n_entities)`` (and prior values) of the given draws.
+@dataclass
+class Records:
+    """Per-draw records of some draws (``record``): the one place draws are kept."""
 
-    This is the one place that keeps draws: sensitivity analysis needs them
-    paired across runs.  Memory is ``draws x (n_entities [+ n_variates]) x 8`` bytes.
+    draw_index: np.ndarray  # (n,) the draws' numbers in the run
+    coverage: np.ndarray    # (n, n_entities)
+    funding_gap: np.ndarray  # (n, n_entities)
+    breakeven: np.ndarray   # (n, n_entities) year index, horizon = none
+    distress: np.ndarray    # (n, n_entities) bool
+    values: np.ndarray | None = None  # (n, n_variates) sampled priors
+    paths: np.ndarray | None = None   # (n, 3, n_entities, horizon): revenue, earnings, compute cost
+
+
+def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None = None,
+           indices: np.ndarray | None = None, sampler: str = "mc", keep_values: bool = False,
+           keep_paths: bool = False, threads: int | None = None) -> Records:
+    """Per-draw records of draws ``0 .. draws - 1`` or of the draws ``indices``.
+
+    Memory is ``n x (4 n_entities [+ n_variates] [+ 3 n_entities horizon]) x 8``
+    bytes: the caller asks for what it needs.
     """
+    if sampler not in ("mc", "antithetic"):
+        raise ValueError("draws are kept for the mc and antithetic samplers")
+    index = np.arange(draws, dtype=np.int64) if indices is None else np.ascontiguousarray(indices, dtype=np.int64)
+    n = len(index)
     n_entities = compiled.n_companies + 1
-    coverage = np.empty((draws, n_entities))
+    outcomes = np.empty((n, n_entities, 4))
     n_var = compiled.arrays["spec"].shape[0]
-    values = np.empty((draws if keep_values else 0, n_var))
+    values = np.empty((n if keep_values else 0, n_var))
+    paths = np.empty((n if keep_paths else 0, 3, n_entities, compiled.horizon))
     args = compiled.kernel_args()
     previous = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     try:
-        k.record_draws(z_keys, first_draw, *args, values, coverage)
+        k.record_draws(SAMPLERS[sampler], z_keys, index, *args, values, outcomes, paths)
     finally:
         numba.set_num_threads(previous)
-    return coverage, (values if keep_values else None)
+    return Records(draw_index=index, coverage=outcomes[:, :, k.R_COVERAGE], funding_gap=outcomes[:, :, k.R_GAP],
+                   breakeven=outcomes[:, :, k.R_BREAKEVEN].astype(np.int64),
+                   distress=outcomes[:, :, k.R_DISTRESS] > 0.5,
+                   values=values if keep_values else None, paths=paths if keep_paths else None)

@@ -135,6 +135,7 @@ class EntityStats:
     grade: str
     grade_range: list
     years: dict = field(default_factory=dict)
+    coverage_histogram: np.ndarray | None = field(default=None, repr=False)  # for plots, not in to_dict
 
     def to_dict(self) -> dict:
         """JSON-ready view (the schema of ``docs``/README)."""
@@ -247,5 +248,30 @@ def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndar
         funding_gap_cvar95_mcse=tail["cvar_mcse"], pv_commitments_mean=float(pv_cost),
         pv_earnings_mean=float(sums[k.F_PV_EARNINGS] / n), gap_share=float(share),
         breakeven=breakeven, breakeven_year_median=median_year, grade=grade,
-        grade_range=grade_range, years=per_year,
+        grade_range=grade_range, years=per_year, coverage_histogram=coverage_hist.copy(),
     )
+
+
+def histogram_cdf(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, F(x))`` at the upper edge of every occupied bin of a histogram (for ECDF plots)."""
+    total = counts.sum()
+    occupied = np.flatnonzero(counts)
+    if total == 0:
+        return np.zeros(0), np.zeros(0)
+    first, last = occupied[0], occupied[-1]
+    upper = _UPPER[first:last + 1].copy()
+    upper[~np.isfinite(upper)] = _LOWER[first:last + 1][~np.isfinite(upper)]
+    return upper, np.cumsum(counts[first:last + 1]) / total
+
+
+def histogram_density(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(bin midpoints, density)`` over the occupied, finite bins of a histogram."""
+    total = counts.sum()
+    occupied = np.flatnonzero(counts)
+    if total == 0:
+        return np.zeros(0), np.zeros(0)
+    span = slice(occupied[0], occupied[-1] + 1)
+    lower, upper = _LOWER[span], _UPPER[span]
+    finite = np.isfinite(lower) & np.isfinite(upper) & (upper > lower)
+    width = np.where(finite, upper - lower, 1.0)
+    return (0.5 * (lower + upper))[finite], (counts[span] / total / width)[finite]

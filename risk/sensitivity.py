@@ -128,6 +128,18 @@ class Sensitivity:
             "drivers": [asdict(d) for d in self.drivers], "wall_seconds": self.wall_seconds,
         })
 
+    def plot_tornado(self, top: int = 12, ax=None):
+        """The tornado as a bar chart (``risk.plots.plot_tornado``)."""
+        from .plots import plot_tornado
+
+        return plot_tornado(self, top=top, ax=ax)
+
+    def plot_drivers(self, top: int = 12, ax=None):
+        """The drivers of shortfall with 95 % intervals (``risk.plots.plot_drivers``)."""
+        from .plots import plot_drivers
+
+        return plot_drivers(self, top=top, ax=ax)
+
     def __repr__(self) -> str:
         lines = [f"<risk.Sensitivity {self.scenario.name} / {self.entity}: P(shortfall) {self.p_shortfall:.4f}>"]
         for bar in self.tornado[:5]:
@@ -196,8 +208,8 @@ def sensitivity(scenario: str | Path | None = None, *, entity: str = "sector", d
     compiled = compile_scenario(loaded)
     start = time.perf_counter()
     keys = engine.score_keys(compiled, seed)
-    coverage, values = engine.record(compiled, z_keys=keys, draws=draws, keep_values=True, threads=threads)
-    base = coverage[:, e]
+    records = engine.record(compiled, z_keys=keys, draws=draws, keep_values=True, threads=threads)
+    base, values = records.coverage[:, e], records.values
     priors = _varying_priors(loaded)
     groups = {name: idx for name, idx in score_groups(loaded).items()
               if np.isin(idx, compiled.arrays["z_active"]).any()}
@@ -212,9 +224,9 @@ def sensitivity(scenario: str | Path | None = None, *, entity: str = "sector", d
     tornado = []
     for path, (prior, variates) in priors.items():
         low_value, high_value = (float(v) for v in prior.ppf([LOW, HIGH]))
-        low = engine.record(pinned(compiled, variates, low_value), z_keys=keys, draws=draws, threads=threads)[0][:, e]
+        low = _coverage(pinned(compiled, variates, low_value), keys, draws, e, threads)
         step()
-        high = engine.record(pinned(compiled, variates, high_value), z_keys=keys, draws=draws, threads=threads)[0][:, e]
+        high = _coverage(pinned(compiled, variates, high_value), keys, draws, e, threads)
         step()
         tornado.append(_bar(path, low_value, high_value, low, high))
     tornado.sort(key=lambda b: (-abs(b.p_shortfall_swing), -abs(b.coverage_median_swing)))
@@ -224,6 +236,10 @@ def sensitivity(scenario: str | Path | None = None, *, entity: str = "sector", d
                        p_shortfall=float(np.mean(base < 1.0)), coverage_median=float(np.median(base)),
                        coverage_variance=variance, tornado=tornado, sobol=sobol, drivers=drivers,
                        wall_seconds=time.perf_counter() - start)
+
+
+def _coverage(compiled, keys, draws, e, threads):
+    return engine.record(compiled, z_keys=keys, draws=draws, threads=threads).coverage[:, e]
 
 
 def _varying_priors(loaded) -> dict:
@@ -306,9 +322,9 @@ def _sobol(compiled, groups, seed, n, e, threads, bootstrap, step):
     keys_a = engine.score_keys(compiled, seed, variant=1)
     keys_b = engine.score_keys(compiled, seed, variant=2)
     position = {int(z): p for p, z in enumerate(compiled.arrays["z_active"])}
-    f_a = engine.record(compiled, z_keys=keys_a, draws=n, threads=threads)[0][:, e]
+    f_a = _coverage(compiled, keys_a, n, e, threads)
     step()
-    f_b = engine.record(compiled, z_keys=keys_b, draws=n, threads=threads)[0][:, e]
+    f_b = _coverage(compiled, keys_b, n, e, threads)
     step()
     names = list(groups)
     f_ab = np.empty((len(names), n))
@@ -316,7 +332,7 @@ def _sobol(compiled, groups, seed, n, e, threads, bootstrap, step):
         keys = keys_a.copy()
         moved = [position[z] for z in groups[name] if z in position]
         keys[moved] = keys_b[moved]
-        f_ab[row] = engine.record(compiled, z_keys=keys, draws=n, threads=threads)[0][:, e]
+        f_ab[row] = _coverage(compiled, keys, n, e, threads)
         step()
     if not (np.isfinite(f_a).all() and np.isfinite(f_b).all() and np.isfinite(f_ab).all()):
         raise InputError("coverage is infinite in some draws (no compute cost), so its variance is undefined",

@@ -218,20 +218,30 @@ def allocate(n_slots, n_entities, horizon, batch_chunks):
     return counts, hists, sums
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def record_draws(z_keys, first_draw, n_z, z_active, spec, tables, order, family_start, copula_index,
-                 copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                 discount_var, horizon, values_out, coverage_out):
-    """Keep per-draw records of draws ``first_draw .. first_draw + n - 1`` (sensitivity, drivers).
+# Columns of ``record_draws``'s per-draw outcomes.
+R_COVERAGE = 0
+R_GAP = 1
+R_BREAKEVEN = 2  # year index, or horizon when none
+R_DISTRESS = 3  # 1.0 or 0.0
 
-    The same draws as :func:`run_batch` gives for the same keys.  Memory is
-    the caller's: ``coverage_out`` has shape ``(n, n_entities)`` and
-    ``values_out`` ``(n, n_variates)``, or ``(0, n_variates)`` when the prior
-    values are not wanted.
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order, family_start,
+                 copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                 demand_loading, discount_var, horizon, values_out, outcomes_out, paths_out):
+    """Keep per-draw records of the draws ``draw_index`` (kept draws, sensitivity).
+
+    The same draws as :func:`run_batch` gives for the same keys and sampler
+    (``SAMPLER_MC`` or ``SAMPLER_ANTITHETIC``).  Memory is the caller's:
+    ``outcomes_out`` has shape ``(n, n_entities, 4)`` (``R_*`` columns),
+    ``values_out`` ``(n, n_variates)`` and ``paths_out`` ``(n, 3, n_entities,
+    horizon)`` (revenue, earnings, compute cost), or a first dimension of 0
+    when not wanted.
     """
-    n = coverage_out.shape[0]
-    n_entities = coverage_out.shape[1]
+    n = outcomes_out.shape[0]
+    n_entities = outcomes_out.shape[1]
     keep_values = values_out.shape[0] == n
+    keep_paths = paths_out.shape[0] == n
     block = 1024
     for b in prange((n + block - 1) // block):
         z = np.zeros(n_z)
@@ -241,13 +251,22 @@ def record_draws(z_keys, first_draw, n_z, z_active, spec, tables, order, family_
         cash0 = np.empty(n_entities)
         no_scores = np.empty((0, 0))
         for i in range(b * block, min((b + 1) * block, n)):
-            _draw_scores(first_draw + i, SAMPLER_MC, z_keys, no_scores, z_active, z)
+            _draw_scores(draw_index[i], sampler, z_keys, no_scores, z_active, z)
             _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
             company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
                           demand_loading, horizon, paths, cash0)
             discount = values[discount_var]
             for e in range(n_entities):
-                coverage_out[i, e] = entity_outcome(paths, e, cash0[e], discount, horizon)[0]
+                coverage, gap, _, _, breakeven, distress = entity_outcome(paths, e, cash0[e], discount, horizon)
+                outcomes_out[i, e, R_COVERAGE] = coverage
+                outcomes_out[i, e, R_GAP] = gap
+                outcomes_out[i, e, R_BREAKEVEN] = breakeven
+                outcomes_out[i, e, R_DISTRESS] = 1.0 if distress else 0.0
+                if keep_paths:
+                    for t in range(horizon):
+                        paths_out[i, 0, e, t] = paths[PATH_REVENUE, e, t]
+                        paths_out[i, 1, e, t] = paths[PATH_EARNINGS, e, t]
+                        paths_out[i, 2, e, t] = paths[PATH_COST, e, t]
             if keep_values:
                 for v in range(values.shape[0]):
                     values_out[i, v] = values[v]

@@ -133,6 +133,16 @@ class Scenario:
         """Company names, then ``"sector"``."""
         return [c.name for c in self.companies] + ["sector"]
 
+    def __repr__(self) -> str:
+        from .display import scenario_text
+
+        return scenario_text(self)
+
+    def _repr_html_(self) -> str:
+        from .display import scenario_html
+
+        return scenario_html(self)
+
     def priors(self):
         """Yield ``(dotted path, Prior)`` for every prior of the scenario."""
         yield "discount_rate", self.discount_rate
