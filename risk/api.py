@@ -379,8 +379,9 @@ def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sample
         accumulators = _run_once(compiled, draws=points * replicates, seed=seed, threads=threads,
                                  chunk_size=chunk_size, sampler=sampler, replicates=replicates, progress=progress)
     else:
-        # rounds must end on whole chunks to resume exactly; the last may be cut at the cap
-        first = min(cap, -(-draws // chunk_size) * chunk_size)
+        # rounds end on whole blocks of chunks to resume exactly; the last may be cut at the cap
+        block = engine.BATCH_CHUNKS * chunk_size
+        first = min(cap, -(-draws // block) * block)
         accumulators = _run_once(compiled, draws=first, seed=seed, threads=threads, chunk_size=chunk_size,
                                  sampler=sampler, replicates=replicates, progress=progress)
     rounds = 1
@@ -399,7 +400,7 @@ def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sample
                                      chunk_size=chunk_size, sampler=sampler, replicates=more,
                                      progress=progress, resume=accumulators)
         else:
-            total = min(cap, math.ceil(wanted / chunk_size) * chunk_size)
+            total = min(cap, math.ceil(wanted / block) * block)
             accumulators = _run_once(compiled, draws=total, seed=seed, threads=threads, chunk_size=chunk_size,
                                      sampler=sampler, replicates=replicates, progress=progress,
                                      resume=accumulators)

@@ -117,23 +117,17 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         totals = np.zeros((n_entities, k.n_floats(horizon)))
         batches = np.zeros((ERROR_BATCHES, n_entities, 4))
     z_keys = score_keys(compiled, seed)
-    no_scores = np.empty((0, 0))
-    args = compiled.kernel_args()
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     try:
         for first in range(chunks.start, chunks.stop, BATCH_CHUNKS):
-            batch = min(BATCH_CHUNKS, chunks.stop - first)
-            sums = batch_sums[:batch]
-            k.run_batch(SAMPLERS[sampler], z_keys, no_scores, first, batch, chunk_size, draws, *args,
-                        counts, hists, sums)
-            k.add_in_order(totals, sums)
-            for offset in range(batch):
-                chunk = first + offset
-                size = min((chunk + 1) * chunk_size, draws) - chunk * chunk_size
-                _add_batch(batches[chunk % ERROR_BATCHES], sums[offset], size)
+            size = min(BATCH_CHUNKS, chunks.stop - first)
+            block_sums, block_batches = run_block(compiled, z_keys, first, size, chunk_size, draws, sampler,
+                                                  counts, hists, batch_sums[:size])
+            totals += block_sums  # blocks in order: the same arithmetic on a cluster (risk.cluster)
+            batches += block_batches
             if progress is not None:
-                progress(min((first + batch) * chunk_size, draws), draws)
+                progress(min((first + size) * chunk_size, draws), draws)
     finally:
         numba.set_num_threads(previous)
     done = min(chunks.stop * chunk_size, draws) - chunks.start * chunk_size
@@ -144,6 +138,33 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         result.counts += resume.counts
         result.hists += resume.hists
     return result
+
+
+def run_block(compiled: CompiledScenario, z_keys: np.ndarray, first: int, size: int, chunk_size: int,
+              draws: int, sampler: str, counts: np.ndarray, hists: np.ndarray,
+              chunk_sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run chunks ``first .. first + size - 1``: add to ``counts`` and ``hists``, return the block's floats.
+
+    The floating-point sums of a block are added chunk by chunk from zero,
+    and a run adds its blocks in order: so a run is bit-identical whether its
+    blocks run here in sequence or as tasks on a Dask cluster.
+
+    Returns
+    -------
+    (block_sums, block_batches)
+        The block's sums ``(n_entities, n_floats)`` and its error-batch sums
+        ``(ERROR_BATCHES, n_entities, 4)``.
+    """
+    k.run_batch(SAMPLERS[sampler], z_keys, np.empty((0, 0)), first, size, chunk_size, draws,
+                *compiled.kernel_args(), counts, hists, chunk_sums)
+    block_sums = np.zeros(chunk_sums.shape[1:])
+    k.add_in_order(block_sums, chunk_sums)
+    block_batches = np.zeros((ERROR_BATCHES,) + (chunk_sums.shape[1], 4))
+    for offset in range(size):
+        chunk = first + offset
+        rows = min((chunk + 1) * chunk_size, draws) - chunk * chunk_size
+        _add_batch(block_batches[chunk % ERROR_BATCHES], chunk_sums[offset], rows)
+    return block_sums, block_batches
 
 
 def _add_batch(batch: np.ndarray, chunk_sums: np.ndarray, size: int) -> None:

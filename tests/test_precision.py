@@ -21,11 +21,11 @@ def _comparable(result):
 
 
 def test_rounds_meet_the_target_and_equal_a_single_run(small_scenario_file):
-    result = risk.simulate(small_scenario_file, draws=2000, seed=9, target_mcse=0.004, chunk_size=1024)
+    result = risk.simulate(small_scenario_file, draws=2000, seed=9, target_mcse=0.004, chunk_size=128)
     assert result.stopping["met"] and result.stopping["rounds"] > 1
     for stats in result.entities.values():
         assert stats.p_shortfall["mcse"] <= 0.004 and stats.p_distress["mcse"] <= 0.004
-    once = risk.simulate(small_scenario_file, draws=result.draws, seed=9, chunk_size=1024)
+    once = risk.simulate(small_scenario_file, draws=result.draws, seed=9, chunk_size=128)
     assert _comparable(result) == _comparable(once)  # bit-identical, float sums included
 
 
@@ -38,7 +38,7 @@ def test_max_draws_is_reported_when_the_target_is_out_of_reach(small_scenario_fi
 
 
 def test_antithetic_rounds_resume_exactly(small_scenario_file):
-    kwargs = dict(seed=3, sampler="antithetic", chunk_size=512)
+    kwargs = dict(seed=3, sampler="antithetic", chunk_size=128)
     result = risk.simulate(small_scenario_file, draws=2048, target_mcse=0.005, **kwargs)
     assert result.stopping["met"]
     assert _comparable(result) == _comparable(risk.simulate(small_scenario_file, draws=result.draws, **kwargs))
