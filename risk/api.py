@@ -214,7 +214,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
              sampler: str = "mc", replicates: int = 16,
              target_mcse: float | None = None, target_rel_err: float | None = None,
              max_draws: int | None = None,
-             keep: int | None = None, chunk_size: int | None = None,
+             keep: int | None = None, chunk_size: int | None = None, client=None,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
 
@@ -262,6 +262,10 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     chunk_size : int, optional
         Draws per chunk (default 65536): the unit of the floating-point
         summation order.
+    client : distributed.Client, optional
+        Run the draws as tasks on this Dask cluster (``risk.cluster``): the
+        numbers are bit-identical to a local run with the same seed and
+        chunk size.  Not with ``rqmc``.
     progress : callable, optional
         Called as ``progress(done, total)`` as the run advances.
 
@@ -291,6 +295,8 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     targets = _check_targets(target_mcse, target_rel_err)
     if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
         raise InputError(f"{keep!r} is not a number of draws to keep", source="keep", allowed="an integer >= 1")
+    if client is not None and sampler == "rqmc":
+        raise InputError("the rqmc sampler runs locally", source="sampler", allowed="mc or antithetic on a cluster")
     if keep is not None and sampler == "rqmc":
         raise InputError("kept draws are not available with rqmc", source="keep",
                          allowed="keep with --sampler mc or antithetic")
@@ -308,11 +314,12 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     if targets:
         accumulators, stopping = _run_to_target(compiled, loaded, draws=draws, seed=seed, threads=threads,
                                                 chunk_size=chunk_size, sampler=sampler, replicates=replicates,
-                                                targets=targets, max_draws=max_draws, progress=progress)
+                                                targets=targets, max_draws=max_draws, progress=progress,
+                                                client=client)
     else:
         accumulators, stopping = _run_once(compiled, draws=draws, seed=seed, threads=threads,
                                            chunk_size=chunk_size, sampler=sampler, replicates=replicates,
-                                           progress=progress), None
+                                           progress=progress, client=client), None
     result = make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
                          wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping)
     if keep is not None:
@@ -324,7 +331,13 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     return result
 
 
-def _run_once(compiled, *, draws, seed, threads, chunk_size, sampler, replicates, progress, resume=None):
+def _run_once(compiled, *, draws, seed, threads, chunk_size, sampler, replicates, progress, resume=None,
+              client=None):
+    if client is not None:
+        from . import cluster
+
+        return cluster.run(client, compiled, draws=draws, seed=seed, chunk_size=chunk_size, sampler=sampler,
+                           progress=progress, resume=resume)
     if sampler == "rqmc":
         return engine.run_rqmc(compiled, draws=draws, seed=seed, threads=threads, replicates=replicates,
                                progress=progress, resume=resume)
@@ -372,7 +385,7 @@ def _worst_ratio(loaded, accumulators, sampler, targets) -> tuple[float, str]:
 
 
 def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sampler, replicates, targets,
-                   max_draws, progress):
+                   max_draws, progress, client=None):
     cap = max_draws or 1000 * draws
     if sampler == "rqmc":
         points = engine.rqmc_points(draws, replicates)
@@ -383,7 +396,7 @@ def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sample
         block = engine.BATCH_CHUNKS * chunk_size
         first = min(cap, -(-draws // block) * block)
         accumulators = _run_once(compiled, draws=first, seed=seed, threads=threads, chunk_size=chunk_size,
-                                 sampler=sampler, replicates=replicates, progress=progress)
+                                 sampler=sampler, replicates=replicates, progress=progress, client=client)
     rounds = 1
     while True:
         ratio, which = _worst_ratio(loaded, accumulators, sampler, targets)
@@ -403,7 +416,7 @@ def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sample
             total = min(cap, math.ceil(wanted / block) * block)
             accumulators = _run_once(compiled, draws=total, seed=seed, threads=threads, chunk_size=chunk_size,
                                      sampler=sampler, replicates=replicates, progress=progress,
-                                     resume=accumulators)
+                                     resume=accumulators, client=client)
         rounds += 1
     met = ratio <= 1.0
     return accumulators, {**targets, "met": met, "rounds": rounds, "draws": accumulators.draws,

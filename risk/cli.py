@@ -151,20 +151,37 @@ def simulate(
     target_mcse: Optional[float] = typer.Option(None, "--target-mcse", help="Run in rounds until every probability's standard error is at most this (absolute)."),
     target_rel_err: Optional[float] = typer.Option(None, "--target-rel-err", help="... and at most this share of the probability."),
     max_draws: Optional[str] = typer.Option(None, "--max-draws", help="Cap for --target-* rounds (default 1000 x --draws)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="Run on a local Dask cluster: local:N worker processes."),
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
     bar = _Progress(progress or sys.stderr.isatty())
+    handle = None
     try:
         n = parse_draws(draws)
         cap = parse_draws(max_draws) if max_draws is not None else None
         _check_run_options(seed, threads)
+        options = dict(overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
+                       replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
+                       max_draws=cap)
+        if scheduler or cluster:
+            # everything about the input is checked before the cluster is touched
+            from .scenario.compile import compile_scenario
+
+            compiled = compile_scenario(api.resolve_scenario(scenario, overrides=options["overrides"],
+                                                             stress=stress))
+            from . import cluster as dask_cluster
+
+            handle = dask_cluster.connect(scheduler=scheduler, cluster=cluster)
+            handle.client.run(dask_cluster.warm_up, compiled)
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar,
-                              overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
-                              replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
-                              max_draws=cap)
+                              client=handle.client if handle else None, **options)
     except InputError as err:
         bar.close()
         _fail(err)
+    finally:
+        if handle is not None:
+            handle.close()
     bar.close()
     payload = json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default)
     if out is not None:

@@ -68,6 +68,14 @@ def small_scenario_text() -> str:
     return SMALL_SCENARIO
 
 
+@pytest.fixture(scope="session")
+def small_scenario_session_file(tmp_path_factory):
+    """The small scenario written once per test session (for module-scoped fixtures)."""
+    path = tmp_path_factory.mktemp("small") / "small.toml"
+    path.write_text(SMALL_SCENARIO)
+    return path
+
+
 @pytest.fixture
 def small_scenario_file(tmp_path):
     """The small scenario written to a file."""

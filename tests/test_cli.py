@@ -133,3 +133,14 @@ def test_breakeven_command(small_scenario_file, tmp_path):
     assert payload["prior"].endswith("lease_per_gw_year") and payload["entity"] == "alpha"
     proc = _risk("breakeven", str(small_scenario_file), "--prior", "nope", "--target", "0.5", cwd=tmp_path)
     assert proc.returncode == 2 and "no such prior" in proc.stderr
+
+
+def test_simulate_on_a_local_cluster_matches_local(small_scenario_file, tmp_path):
+    common = ["simulate", str(small_scenario_file), "--draws", "50000", "--seed", "4", "--json"]
+    on_cluster = _risk(*common, "--cluster", "local:2", cwd=tmp_path)
+    assert on_cluster.returncode == 0, on_cluster.stderr
+    here = _risk(*common, cwd=tmp_path)
+    strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "provenance"}  # noqa: E731
+    assert strip(on_cluster.stdout) == strip(here.stdout)
+    proc = _risk("simulate", str(small_scenario_file), "--cluster", "local:x", cwd=tmp_path)
+    assert proc.returncode == 2 and "cluster spec" in proc.stderr

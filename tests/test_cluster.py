@@ -1,0 +1,104 @@
+"""A Dask LocalCluster on loopback, started and stopped here: same numbers as a local run."""
+
+import os
+import signal
+import time
+
+import pytest
+
+import risk
+from risk import cluster as risk_cluster
+from risk.errors import InputError
+from risk.scenario.compile import compile_scenario
+
+DRAWS, SEED, CHUNK = 300_000, 17, 1024
+
+
+def _numbers(result):
+    payload = result.to_dict()
+    payload.pop("provenance")
+    return payload
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    client = Client(cluster)
+    yield cluster, client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def local_result(small_scenario_session_file):
+    return risk.simulate(small_scenario_session_file, draws=DRAWS, seed=SEED, chunk_size=CHUNK)
+
+
+def _workers(client, n):
+    client.cluster.scale(n)
+    deadline = time.monotonic() + 60
+    while len(client.scheduler_info()["workers"]) != n:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"cluster did not reach {n} workers")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_bit_identical_to_local_for_any_number_of_workers(local_cluster, local_result,
+                                                          small_scenario_session_file, workers):
+    cluster, client = local_cluster
+    _workers(client, workers)
+    compiled = compile_scenario(risk.load_scenario(small_scenario_session_file))
+    client.run(risk_cluster.warm_up, compiled)
+    result = risk.simulate(small_scenario_session_file, draws=DRAWS, seed=SEED, chunk_size=CHUNK, client=client)
+    assert _numbers(result) == _numbers(local_result)
+
+
+def test_a_killed_worker_changes_nothing(local_cluster, local_result, small_scenario_session_file):
+    cluster, client = local_cluster
+    _workers(client, 3)
+    pids = client.run(os.getpid)
+    killed = []
+
+    def kill_one(done, total):
+        if not killed:  # as soon as the first block is back, one worker dies mid-run
+            victim = sorted(pids.values())[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    result = risk.simulate(small_scenario_session_file, draws=DRAWS, seed=SEED, chunk_size=CHUNK, client=client,
+                           progress=kill_one)
+    assert killed
+    assert _numbers(result) == _numbers(local_result)
+
+
+def test_bad_input_fails_before_anything_is_submitted(local_cluster, small_scenario_session_file, tmp_path):
+    cluster, client = local_cluster
+    bad = tmp_path / "bad.toml"
+    bad.write_text(small_scenario_session_file.read_text().replace("cash0 = 10\n", "cash0 = nan\n"))
+
+    def transitions(dask_scheduler):
+        return dask_scheduler.transition_counter
+
+    before = client.run_on_scheduler(transitions)
+    with pytest.raises(InputError, match="cash0"):
+        risk.simulate(bad, draws=DRAWS, seed=1, client=client)
+    with pytest.raises(InputError, match="runs locally"):
+        risk.simulate(small_scenario_session_file, draws=DRAWS, seed=1, client=client, sampler="rqmc")
+    assert client.run_on_scheduler(transitions) == before
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout():
+    start = time.monotonic()
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        risk_cluster.connect(scheduler="tcp://127.0.0.1:9", timeout=2)
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize("spec", ["local", "local:0", "remote:2"])
+def test_bad_cluster_specs(spec):
+    with pytest.raises(InputError, match="cluster spec"):
+        risk_cluster.connect(cluster=spec)
