@@ -406,6 +406,46 @@ def breakeven(
                   f"± from the binomial error at the target over the slope {found.slope:.3g} per unit.[/]")
 
 
+@app.command()
+def report(
+    definition: Path = typer.Argument(..., help="A report definition, e.g. reports/weekly.toml."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the definition's)."),
+    date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today, UTC)."),
+    draws: Optional[str] = typer.Option(None, "--draws", "-n", help="Override the definition's draws."),
+) -> None:
+    """Write the PDF memo of a report definition, its JSON sidecar and a history row (atomically)."""
+    import datetime as dt
+
+    from .report import ReportLocked, run_report
+
+    try:
+        day = None
+        if date is not None:
+            try:
+                day = dt.date.fromisoformat(date)
+            except ValueError:
+                raise InputError(f"'{date}' is not a date", source="--date", allowed="YYYY-MM-DD") from None
+        n = parse_draws(draws) if draws is not None else None
+        run_report(definition, out=out, day=day, draws=n)
+    except InputError as err:
+        _fail(err)
+    except ReportLocked as err:
+        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False)
+        raise typer.Exit(3)
+
+
+@app.command()
+def schedule(folder: Path = typer.Argument(Path("reports"), help="A folder of report definitions (or one file).")) -> None:
+    """Run every report of a folder on its cron schedule until SIGINT / SIGTERM."""
+    from .report.schedule import Scheduler
+
+    try:
+        scheduler = Scheduler.from_folder(folder)
+    except InputError as err:
+        _fail(err)
+    scheduler.serve()
+
+
 @stress_app.command("list")
 def stress_list() -> None:
     """List the shipped stress overlays and what each one changes."""

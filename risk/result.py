@@ -275,3 +275,14 @@ def histogram_density(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     finite = np.isfinite(lower) & np.isfinite(upper) & (upper > lower)
     width = np.where(finite, upper - lower, 1.0)
     return (0.5 * (lower + upper))[finite], (counts[span] / total / width)[finite]
+
+
+def json_ready(value):
+    """A JSON-ready copy of nested dicts and lists: non-finite floats become None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value

@@ -25,7 +25,7 @@ from . import engine
 from .api import check_draws, check_seed, check_threads
 from .errors import InputError
 from .kernels.simulate import C_SHORTFALL
-from .result import Z95
+from .result import Z95, json_ready
 from .scenario import load_scenario
 from .scenario.compile import compile_scenario
 
@@ -58,9 +58,7 @@ class Breakeven:
 
     def to_dict(self) -> dict:
         """JSON-ready (``schema: risk.breakeven/1``); non-finite numbers become null."""
-        from .sensitivity import _finite
-
-        return _finite({"schema": "risk.breakeven/1", **asdict(self)})
+        return json_ready({"schema": "risk.breakeven/1", **asdict(self)})
 
     def __repr__(self) -> str:
         head = f"<risk.Breakeven {self.prior} p{self.percentile} for {self.entity} P(shortfall) = {self.target}>"

@@ -42,7 +42,7 @@ import numpy as np
 from . import engine
 from .api import check_draws, check_seed, check_threads, resolve_scenario
 from .errors import InputError
-from .result import batch_se
+from .result import batch_se, json_ready
 from .scenario.compile import compile_scenario, pinned, score_groups
 
 BATCHES = 32
@@ -119,7 +119,7 @@ class Sensitivity:
         """JSON-ready (``schema: risk.sensitivity/1``); non-finite numbers become null."""
         from ._version import __version__
 
-        return _finite({
+        return json_ready({
             "schema": "risk.sensitivity/1", "version": __version__, "scenario": self.scenario.name,
             "changes": list(self.scenario.changes), "entity": self.entity, "draws": self.draws,
             "sobol_draws": self.sobol_draws, "seed": self.seed, "p_shortfall": self.p_shortfall,
@@ -145,16 +145,6 @@ class Sensitivity:
         for bar in self.tornado[:5]:
             lines.append(f"  {bar.prior:<55} swing {bar.p_shortfall_swing:+.4f} ± {bar.p_shortfall_swing_se:.4f}")
         return "\n".join(lines)
-
-
-def _finite(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def sensitivity(scenario: str | Path | None = None, *, entity: str = "sector", draws: int = 100_000,

@@ -1,0 +1,149 @@
+"""Report definitions: ``reports/*.toml`` -> a validated ``ReportDefinition``.
+
+Keys (all but ``title`` and ``schedule`` optional)::
+
+    title     = "Weekly AI compute coverage memo"
+    scenario  = "default"                 # a scenario file (relative to this file) or embedded name
+    stress    = ["bear", "ramp-slip"]     # overlays for the stress table (paired comparisons)
+    draws     = 1_000_000
+    seed      = "date"                    # or a whole number; "date": YYYYMMDD of the report date
+    sections  = ["cover", "summary", "companies", "sector", "drivers", "stress", "history",
+                 "priors", "methodology"]
+    output    = "out/weekly"              # folder, relative to this file
+    filename  = "ai-compute-memo-{date}"  # {date} = YYYY-MM-DD; ".pdf" and ".json" are added
+    history   = "history.sqlite"          # relative to the output folder
+    schedule  = "0 7 * * MON"             # cron: minute hour day month weekday (UTC)
+    [drivers]
+    entities = ["anthropic", "openai"]    # default: every company
+    draws = 20_000                        # per tornado pin
+
+Validated like scenario files: every problem names the file, the key and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..scenario.schema import reject_unknown, toml_document
+
+SECTIONS = ("cover", "summary", "companies", "sector", "drivers", "stress", "history", "priors", "methodology")
+KEYS = ("title", "scenario", "stress", "draws", "seed", "sections", "output", "filename", "history", "schedule",
+        "drivers")
+DRIVER_KEYS = ("entities", "draws")
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    """A validated report definition (see the module docstring for the keys)."""
+
+    name: str
+    title: str
+    scenario: str
+    stress: tuple
+    draws: int
+    seed: int | str
+    sections: tuple
+    output: Path
+    filename: str
+    history: Path
+    schedule: str
+    driver_entities: tuple | None
+    driver_draws: int
+    source: str
+    extra: dict = field(default_factory=dict)
+
+    def seed_for(self, day: dt.date) -> int:
+        """The seed of the report of ``day``: fixed, or the date as YYYYMMDD."""
+        return int(day.strftime("%Y%m%d")) if self.seed == "date" else int(self.seed)
+
+    def paths_for(self, day: dt.date) -> tuple[Path, Path]:
+        """The PDF and JSON paths of the report of ``day`` (deterministic)."""
+        stem = self.filename.format(date=day.isoformat())
+        return self.output / f"{stem}.pdf", self.output / f"{stem}.json"
+
+
+def cron_trigger(expression: str, *, source: str, key: str = "schedule"):
+    """An APScheduler ``CronTrigger`` (UTC) from a five-field cron expression, or an ``InputError``."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        return CronTrigger.from_crontab(expression, timezone="UTC")
+    except (ValueError, TypeError) as err:
+        raise InputError(f"not a cron expression: {err}", source=source, key=key,
+                         allowed='five fields "minute hour day month weekday", e.g. "0 7 * * MON"') from None
+
+
+def _positive_int(value, key, source):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"expected a positive whole number, got {value!r}", source=source, key=key,
+                         allowed="an integer >= 1 (underscores allowed: 1_000_000)")
+    return value
+
+
+def _text(value, key, source):
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"expected non-empty text, got {value!r}", source=source, key=key, allowed="a string")
+    return value
+
+
+def load_definition(path: str | Path) -> ReportDefinition:
+    """Read and validate a report definition file."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InputError("no such report definition", source=source, allowed="a TOML file such as reports/weekly.toml")
+    doc = toml_document(path.read_bytes(), source=source)
+    reject_unknown(doc, KEYS, key="", source=source)
+    for key in ("title", "schedule"):
+        if key not in doc:
+            raise InputError(f"missing key '{key}'", source=source, key=key,
+                             allowed="title = \"...\" and schedule = \"<cron>\"")
+    title = _text(doc["title"], "title", source)
+    schedule = _text(doc["schedule"], "schedule", source)
+    cron_trigger(schedule, source=source)
+    scenario = _text(doc.get("scenario", "default"), "scenario", source)
+    stress = doc.get("stress", [])
+    if not isinstance(stress, list) or not all(isinstance(s, str) for s in stress):
+        raise InputError("expected a list of overlay names", source=source, key="stress",
+                         allowed='e.g. ["bear", "ramp-slip"] (see `risk stress list`)')
+    from ..scenario.overrides import embedded_overlays
+
+    for name in stress:
+        if name not in embedded_overlays() and not (path.parent / name).is_file():
+            reject_unknown([name], embedded_overlays(), key="stress", source=source, what="overlay")
+    draws = _positive_int(doc.get("draws", 1_000_000), "draws", source)
+    seed = doc.get("seed", "date")
+    if seed != "date" and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
+        raise InputError(f"{seed!r} is not a seed policy", source=source, key="seed",
+                         allowed='"date" (YYYYMMDD of the report date) or an integer in [0, 2**63)')
+    sections = doc.get("sections", list(SECTIONS))
+    if not isinstance(sections, list) or not sections:
+        raise InputError("expected a non-empty list of sections", source=source, key="sections",
+                         allowed=", ".join(SECTIONS))
+    reject_unknown(sections, SECTIONS, key="sections", source=source, what="section")
+    filename = _text(doc.get("filename", path.stem + "-{date}"), "filename", source)
+    fields = set(re.findall(r"{([^}]*)}", filename))
+    if fields - {"date"} or "/" in filename:
+        raise InputError(f"file-name pattern {filename!r} uses {sorted(fields - {'date'}) or 'a /'}",
+                         source=source, key="filename", allowed="a name with at most {date} in it, no folders")
+    output = path.parent / _text(doc.get("output", f"out/{path.stem}"), "output", source)
+    history = output / _text(doc.get("history", "history.sqlite"), "history", source)
+    drivers = doc.get("drivers", {})
+    if not isinstance(drivers, dict):
+        raise InputError("expected a table [drivers]", source=source, key="drivers", allowed="entities, draws")
+    reject_unknown(drivers, DRIVER_KEYS, key="drivers", source=source)
+    entities = drivers.get("entities")
+    if entities is not None and (not isinstance(entities, list) or not all(isinstance(e, str) for e in entities)):
+        raise InputError("expected a list of company names", source=source, key="drivers.entities",
+                         allowed='e.g. ["anthropic", "sector"]')
+    scenario_value = scenario if not (path.parent / scenario).is_file() else str(path.parent / scenario)
+    return ReportDefinition(
+        name=path.stem, title=title, scenario=scenario_value, stress=tuple(stress), draws=draws, seed=seed,
+        sections=tuple(sections), output=output, filename=filename, history=history, schedule=schedule,
+        driver_entities=tuple(entities) if entities is not None else None,
+        driver_draws=_positive_int(drivers.get("draws", 20_000), "drivers.draws", source), source=source)
