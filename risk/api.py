@@ -87,6 +87,7 @@ class Result:
     sampler: str = "mc"
     stopping: dict | None = None
     kept: object = None  # engine.Records of the kept draws (``keep=``), or None
+    posterior: object = None  # posterior.Posterior when observations were given, or None
 
     def to_xarray(self):
         """The kept draws as an ``xarray.Dataset`` (dims ``draw``, ``company``, ``year``); see ``risk.labelled``."""
@@ -191,6 +192,7 @@ class Result:
             "seed": self.seed,
             "sampler": self.sampler,
             "stopping": self.stopping,
+            "posterior": self.posterior.to_dict() if self.posterior is not None else None,
             "years": self.scenario.years,
             "quantile_levels": [round(q * 100) for q in QUANTILES],
             "companies": {name: stats.to_dict() for name, stats in self.entities.items()
@@ -214,7 +216,8 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
              sampler: str = "mc", replicates: int = 16,
              target_mcse: float | None = None, target_rel_err: float | None = None,
              max_draws: int | None = None,
-             keep: int | None = None, chunk_size: int | None = None, client=None,
+             keep: int | None = None, observations: str | Path | None = None,
+             chunk_size: int | None = None, client=None,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
 
@@ -259,6 +262,12 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         over the run, reproducible for a seed and unbiased (draws are
         independent).  Memory: about ``(n_priors + 4 E + 3 E T) x 8`` bytes
         per kept draw.  Not with ``rqmc``.
+    observations : str or pathlib.Path, optional
+        A CSV of reported numbers (``risk.scenario.observations``): the draws
+        are also importance-weighted by their likelihood, Pareto-smoothed
+        (PSIS), and ``Result.posterior`` holds the posterior statistics, every
+        prior's posterior summary, the shift of the verdict with its error,
+        the effective sample size and k-hat (``risk.posterior``).  Plain MC only.
     chunk_size : int, optional
         Draws per chunk (default 65536): the unit of the floating-point
         summation order.
@@ -297,6 +306,9 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         raise InputError(f"{keep!r} is not a number of draws to keep", source="keep", allowed="an integer >= 1")
     if client is not None and sampler == "rqmc":
         raise InputError("the rqmc sampler runs locally", source="sampler", allowed="mc or antithetic on a cluster")
+    if observations is not None and (sampler != "mc" or client is not None or targets):
+        raise InputError("observations weight plain Monte Carlo draws run here", source="observations",
+                         allowed="sampler mc, no client, no target")
     if keep is not None and sampler == "rqmc":
         raise InputError("kept draws are not available with rqmc", source="keep",
                          allowed="keep with --sampler mc or antithetic")
@@ -322,6 +334,14 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
                                            progress=progress, client=client), None
     result = make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
                          wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping)
+    if observations is not None:
+        from . import posterior
+        from .scenario.observations import load_observations, observation_array
+
+        observed = load_observations(observations, loaded)
+        found = posterior.run(compiled, observation_array(observed, loaded), draws=draws, seed=seed,
+                              threads=threads, chunk_size=chunk_size)
+        result.posterior = posterior.summarise(found, loaded, result, observed, draws)
     if keep is not None:
         total = accumulators.draws
         count = min(keep, total)

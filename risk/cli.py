@@ -151,6 +151,7 @@ def simulate(
     target_mcse: Optional[float] = typer.Option(None, "--target-mcse", help="Run in rounds until every probability's standard error is at most this (absolute)."),
     target_rel_err: Optional[float] = typer.Option(None, "--target-rel-err", help="... and at most this share of the probability."),
     max_draws: Optional[str] = typer.Option(None, "--max-draws", help="Cap for --target-* rounds (default 1000 x --draws)."),
+    observations: Optional[str] = typer.Option(None, "--observations", help="A CSV of reported numbers ('default': the shipped one): also report the PSIS posterior."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786."),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="Run on a local Dask cluster: local:N worker processes."),
 ) -> None:
@@ -163,7 +164,7 @@ def simulate(
         _check_run_options(seed, threads)
         options = dict(overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
                        replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
-                       max_draws=cap)
+                       max_draws=cap, observations=observations)
         if scheduler or cluster:
             # everything about the input is checked before the cluster is touched
             from .scenario.compile import compile_scenario
@@ -196,6 +197,8 @@ def simulate(
     console.print(f"[dim]P(shortfall) = P(discounted earnings < discounted compute cost); "
                   f"± is one Monte Carlo standard error{how}. {result.wall_seconds:.2f} s on "
                   f"{result.threads} thread(s).[/]")
+    if result.posterior is not None:
+        console.print(_posterior_table(result))
     if result.stopping:
         stop = result.stopping
         if stop["met"]:
@@ -262,6 +265,62 @@ def compare(
     console.print(f"[dim]B − A on {comparison.a.draws:,} paired draws (seed {comparison.a.seed}); "
                   f"± is the paired Monte Carlo standard error from {comparison.groups} batch means; "
                   f"'pairing ×k' is the variance reduction against two independent runs.[/]")
+
+
+def _posterior_table(result) -> Table:
+    post = result.posterior
+    table = Table(title=f"posterior given {len(post.observations)} observation(s): ESS {post.ess:,.0f} of "
+                        f"{post.draws:,} draws, Pareto k-hat {post.khat:.2f}")
+    for column in ("", "P(shortfall) prior", "posterior ± se", "shift ± se", "grade prior → posterior"):
+        table.add_column(column, justify="left" if not column else "right")
+    for name, shift in post.shift.items():
+        p = post.entities[name]["p_shortfall"]
+        table.add_row(name, f"{shift['p_shortfall_prior']:.4f}", f"{p['p']:.4f} ± {p['mcse']:.4f}",
+                      f"{shift['difference']:+.4f} ± {shift['se']:.4f}",
+                      f"{shift['grade_prior']} → {shift['grade_posterior']}")
+    if post.warning:
+        table.caption = f"[bold yellow]warning:[/] {post.warning}"
+    return table
+
+
+@app.command()
+def calibrate(
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
+    observations: str = typer.Option("default", "--observations", help="A CSV of reported numbers ('default': the shipped one)."),
+    draws: str = typer.Option("1e6", "--draws", "-n", help="Draws (each is weighted by its likelihood)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+) -> None:
+    """Update the priors with what was reported: PSIS-weighted posterior, every prior, the verdict's shift."""
+    try:
+        n = parse_draws(draws)
+        _check_run_options(seed, threads)
+        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations)
+    except InputError as err:
+        _fail(err)
+    payload = json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default)
+    if out is not None:
+        api.write_atomic(out, payload + "\n")
+    if as_json:
+        sys.stdout.write(payload + "\n")
+        return
+    console = Console()
+    console.print(_posterior_table(result))
+    post = result.posterior
+    table = Table(title="every prior: prior → posterior")
+    for column in ("prior", "mean", "5 %", "95 %"):
+        table.add_column(column, justify="left" if column == "prior" else "right")
+    for path, row in post.priors.items():
+        if row["prior_p5"] == row["prior_p95"]:
+            continue  # fixed
+        table.add_row(path, f"{row['prior_mean']:.4g} → {row['posterior_mean']:.4g}",
+                      f"{row['prior_p5']:.4g} → {row['posterior_p5']:.4g}",
+                      f"{row['prior_p95']:.4g} → {row['posterior_p95']:.4g}")
+    console.print(table)
+    console.print(f"[dim]Importance weights = likelihood of the observations given each draw's own path "
+                  f"(lognormal errors), Pareto-smoothed (ArviZ psislw); seed {result.seed}.[/]")
 
 
 _METRIC_LABELS = {"p_shortfall": ("P(shortfall)", 4), "p_distress": ("P(distress)", 4),

@@ -144,3 +144,15 @@ def test_simulate_on_a_local_cluster_matches_local(small_scenario_file, tmp_path
     assert strip(on_cluster.stdout) == strip(here.stdout)
     proc = _risk("simulate", str(small_scenario_file), "--cluster", "local:x", cwd=tmp_path)
     assert proc.returncode == 2 and "cluster spec" in proc.stderr
+
+
+def test_calibrate_and_simulate_with_observations(tmp_path):
+    proc = _risk("calibrate", "--draws", "20000", "--seed", "1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Pareto k-hat" in proc.stdout and "every prior: prior → posterior" in proc.stdout
+    proc = _risk("simulate", "--draws", "20000", "--seed", "1", "--observations", "default", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    posterior = json.loads(proc.stdout)["posterior"]
+    assert posterior["ess"] > 0 and "anthropic" in posterior["shift"]
+    proc = _risk("calibrate", "--observations", str(tmp_path / "none.csv"), cwd=tmp_path)
+    assert proc.returncode == 2 and "no such observations file" in proc.stderr

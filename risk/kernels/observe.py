@@ -1,0 +1,192 @@
+"""Importance weights from observations, and weighted streaming accumulators.
+
+A draw's log-likelihood compares each observation (annualized revenue or GW
+in service of a company at a time ``tau`` years after the scenario's as-of
+date) with the draw's own path, with lognormal measurement error
+(``log observed ~ Normal(log model, sigma)``; constants dropped, they cancel
+in self-normalised weights).  The model's annualized revenue at ``tau``
+interpolates the log-revenue linearly between ``(0, log revenue0)`` and the
+mid-points ``(t - 1/2, log R_t)`` of the fiscal years, extrapolating the first
+segment backwards for observations before the as-of date and holding the last
+value after the horizon; GW in service interpolates ``K_t`` linearly between
+the mid-points and holds its end values.
+
+Weighted accumulators must merge exactly in any order (the same seed gives
+the same numbers for any thread count): weighted histograms hold weights as
+fixed-point integers (``WEIGHT_SCALE``, so a weight below 2**-30 of the
+largest counts as 0), and floating-point sums are kept per chunk and added
+in chunk order by the caller.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .histogram import bin_index
+from .model import N_PATHS, PATH_CAPACITY, PATH_REVENUE, REVENUE0, company_paths, entity_outcome
+from .simulate import _draw_scores, _sample_draw
+from .sampling import fill_fixed
+
+OBS_REVENUE = 0
+OBS_CAPACITY = 1
+WEIGHT_SCALE = float(2**30)
+
+# Per-entity weighted sums (per chunk).
+W_SUM = 0
+W_SQ = 1
+W_SHORT = 2
+W_SHORT_SQ = 3  # sum of w**2 over shortfall draws
+W_DISTRESS = 4
+W_DISTRESS_SQ = 5
+W_GAP = 6
+W_GAP_W2 = 7  # sum of w**2 * gap
+W_GAP2_W2 = 8  # sum of w**2 * gap**2
+W_PV_COST = 9
+N_WEIGHTED = 10
+
+
+@njit(cache=True, error_model="numpy")
+def model_at(paths, values, company_var, company, kind, tau, horizon):
+    """The draw's annualized revenue or GW in service of ``company`` at ``tau`` years after as-of."""
+    if kind == OBS_REVENUE:
+        start = math.log(values[company_var[company, REVENUE0]])
+        first = paths[PATH_REVENUE, company, 0]
+        if first <= 0.0 or start == -math.inf:
+            return 0.0
+        if tau <= 0.5:
+            return math.exp(start + tau * (math.log(first) - start) / 0.5)
+        position = tau + 0.5  # knots at t - 1/2, t = 1 .. horizon
+        if position >= horizon:
+            return paths[PATH_REVENUE, company, horizon - 1]
+        i = int(position) - 1
+        left = paths[PATH_REVENUE, company, i]
+        right = paths[PATH_REVENUE, company, i + 1]
+        if left <= 0.0 or right <= 0.0:
+            return 0.0
+        fraction = position - (i + 1)
+        return math.exp(math.log(left) + fraction * (math.log(right) - math.log(left)))
+    position = tau + 0.5
+    if position <= 1.0:
+        return paths[PATH_CAPACITY, company, 0]
+    if position >= horizon:
+        return paths[PATH_CAPACITY, company, horizon - 1]
+    i = int(position) - 1
+    fraction = position - (i + 1)
+    return paths[PATH_CAPACITY, company, i] + fraction * (paths[PATH_CAPACITY, company, i + 1]
+                                                         - paths[PATH_CAPACITY, company, i])
+
+
+@njit(cache=True, error_model="numpy")
+def log_likelihood(paths, values, company_var, observations, horizon):
+    """Sum over observations of ``-((log y - log model) / sigma)**2 / 2`` (-inf if a model value is 0).
+
+    ``observations`` has one row per observation: company, kind, tau, log value, sigma.
+    """
+    total = 0.0
+    for j in range(observations.shape[0]):
+        modelled = model_at(paths, values, company_var, int(observations[j, 0]), int(observations[j, 1]),
+                            observations[j, 2], horizon)
+        if modelled <= 0.0:
+            return -math.inf
+        residual = (observations[j, 3] - math.log(modelled)) / observations[j, 4]
+        total -= 0.5 * residual * residual
+    return total
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def log_weights(sampler, z_keys, first_draw, n_z, z_active, spec, tables, order, family_start, copula_index,
+                copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
+                horizon, observations, out):
+    """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``."""
+    n = out.shape[0]
+    n_entities = company_var.shape[0] + 1
+    block = 1024
+    for b in prange((n + block - 1) // block):
+        z = np.zeros(n_z)
+        values = np.empty(spec.shape[0])
+        fill_fixed(values, spec)
+        paths = np.zeros((N_PATHS, n_entities, horizon))
+        cash0 = np.empty(n_entities)
+        no_scores = np.empty((0, 0))
+        for i in range(b * block, min((b + 1) * block, n)):
+            _draw_scores(first_draw + i, sampler, z_keys, no_scores, z_active, z)
+            _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
+            company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
+                          horizon, paths, cash0)
+            out[i] = log_likelihood(paths, values, company_var, observations, horizon)
+
+
+@njit(cache=True, error_model="numpy")
+def _weight(draw, lw, lw_max, tail_draws, tail_lw):
+    # tail draws (sorted) take their Pareto-smoothed log-weight; the others their raw one
+    lo, hi = 0, tail_draws.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tail_draws[mid] < draw:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < tail_draws.shape[0] and tail_draws[lo] == draw:
+        return math.exp(tail_lw[lo] - lw_max)
+    return math.exp(lw - lw_max)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active, spec,
+                   tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
+                   contract_ramp, factor_z, demand_loading, discount_var, horizon, observations, lw_max,
+                   tail_draws, tail_lw, sums, prior_sums, hists, prior_hists):
+    """Weighted statistics of chunks ``first_chunk ..`` (the second pass of the posterior).
+
+    ``sums`` (batch_chunks, n_entities, N_WEIGHTED) and ``prior_sums``
+    (batch_chunks, n_variates) are per-chunk floats (overwritten); ``hists``
+    (n_slots, n_entities, 2, N_BINS) weighted coverage and funding-gap
+    histograms and ``prior_hists`` (n_slots, n_variates, N_BINS) weighted
+    prior histograms are fixed-point integers (added to).
+    """
+    n_slots = hists.shape[0]
+    n_entities = hists.shape[1]
+    for slot in prange(n_slots):
+        z = np.zeros(n_z)
+        values = np.empty(spec.shape[0])
+        fill_fixed(values, spec)
+        paths = np.zeros((N_PATHS, n_entities, horizon))
+        cash0 = np.empty(n_entities)
+        no_scores = np.empty((0, 0))
+        for ci in range(slot, batch_chunks, n_slots):
+            sums[ci, :, :] = 0.0
+            prior_sums[ci, :] = 0.0
+            first = (first_chunk + ci) * chunk_size
+            last = min(first + chunk_size, total_draws)
+            for draw in range(first, last):
+                _draw_scores(draw, sampler, z_keys, no_scores, z_active, z)
+                _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
+                company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
+                              horizon, paths, cash0)
+                lw = log_likelihood(paths, values, company_var, observations, horizon)
+                w = _weight(draw, lw, lw_max, tail_draws, tail_lw)
+                if w == 0.0:
+                    continue
+                units = np.int64(w * WEIGHT_SCALE + 0.5)
+                w2 = w * w
+                discount = values[discount_var]
+                for e in range(n_entities):
+                    coverage, gap, _, pv_cost, _, distress = entity_outcome(paths, e, cash0[e], discount, horizon)
+                    sums[ci, e, W_SUM] += w
+                    sums[ci, e, W_SQ] += w2
+                    if coverage < 1.0:
+                        sums[ci, e, W_SHORT] += w
+                        sums[ci, e, W_SHORT_SQ] += w2
+                    if distress:
+                        sums[ci, e, W_DISTRESS] += w
+                        sums[ci, e, W_DISTRESS_SQ] += w2
+                    sums[ci, e, W_GAP] += w * gap
+                    sums[ci, e, W_GAP_W2] += w2 * gap
+                    sums[ci, e, W_GAP2_W2] += w2 * gap * gap
+                    sums[ci, e, W_PV_COST] += w * pv_cost
+                    hists[slot, e, 0, bin_index(coverage)] += units
+                    hists[slot, e, 1, bin_index(gap)] += units
+                for v in range(values.shape[0]):
+                    prior_sums[ci, v] += w * values[v]
+                    prior_hists[slot, v, bin_index(values[v])] += units
