@@ -88,6 +88,7 @@ class Result:
     stopping: dict | None = None
     kept: object = None  # engine.Records of the kept draws (``keep=``), or None
     posterior: object = None  # posterior.Posterior when observations were given, or None
+    providers: dict | None = None  # per-provider exposure (``by_provider=True``), or None
 
     def to_xarray(self):
         """The kept draws as an ``xarray.Dataset`` (dims ``draw``, ``company``, ``year``); see ``risk.labelled``."""
@@ -193,6 +194,7 @@ class Result:
             "sampler": self.sampler,
             "stopping": self.stopping,
             "posterior": self.posterior.to_dict() if self.posterior is not None else None,
+            "providers": self.providers,
             "years": self.scenario.years,
             "quantile_levels": [round(q * 100) for q in QUANTILES],
             "companies": {name: stats.to_dict() for name, stats in self.entities.items()
@@ -216,7 +218,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
              sampler: str = "mc", replicates: int = 16,
              target_mcse: float | None = None, target_rel_err: float | None = None,
              max_draws: int | None = None,
-             keep: int | None = None, observations: str | Path | None = None,
+             keep: int | None = None, observations: str | Path | None = None, by_provider: bool = False,
              chunk_size: int | None = None, client=None,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
@@ -268,6 +270,10 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         (PSIS), and ``Result.posterior`` holds the posterior statistics, every
         prior's posterior summary, the shift of the verdict with its error,
         the effective sample size and k-hat (``risk.posterior``).  Plain MC only.
+    by_provider : bool, default False
+        Also settle every draw's payments per provider and investor
+        (``risk.exposure``): revenue at risk, round-trip share, investment
+        loss, in ``Result.providers``.  Plain MC on this machine.
     chunk_size : int, optional
         Draws per chunk (default 65536): the unit of the floating-point
         summation order.
@@ -306,6 +312,9 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         raise InputError(f"{keep!r} is not a number of draws to keep", source="keep", allowed="an integer >= 1")
     if client is not None and sampler == "rqmc":
         raise InputError("the rqmc sampler runs locally", source="sampler", allowed="mc or antithetic on a cluster")
+    if by_provider and (sampler != "mc" or client is not None):
+        raise InputError("provider exposure settles plain Monte Carlo draws run here", source="by_provider",
+                         allowed="sampler mc, no client")
     if observations is not None and (sampler != "mc" or client is not None or targets):
         raise InputError("observations weight plain Monte Carlo draws run here", source="observations",
                          allowed="sampler mc, no client, no target")
@@ -334,6 +343,11 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
                                            progress=progress, client=client), None
     result = make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
                          wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping)
+    if by_provider:
+        from . import exposure
+
+        result.providers = exposure.run(compiled, draws=result.draws, seed=seed, threads=threads,
+                                        chunk_size=chunk_size)
     if observations is not None:
         from . import posterior
         from .scenario.observations import load_observations, observation_array

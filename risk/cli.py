@@ -151,6 +151,7 @@ def simulate(
     target_mcse: Optional[float] = typer.Option(None, "--target-mcse", help="Run in rounds until every probability's standard error is at most this (absolute)."),
     target_rel_err: Optional[float] = typer.Option(None, "--target-rel-err", help="... and at most this share of the probability."),
     max_draws: Optional[str] = typer.Option(None, "--max-draws", help="Cap for --target-* rounds (default 1000 x --draws)."),
+    by: Optional[str] = typer.Option(None, "--by", help="'provider': also settle payments per provider and investor."),
     observations: Optional[str] = typer.Option(None, "--observations", help="A CSV of reported numbers ('default': the shipped one): also report the PSIS posterior."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786."),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="Run on a local Dask cluster: local:N worker processes."),
@@ -164,7 +165,7 @@ def simulate(
         _check_run_options(seed, threads)
         options = dict(overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
                        replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
-                       max_draws=cap, observations=observations)
+                       max_draws=cap, observations=observations, by_provider=_by_provider(by))
         if scheduler or cluster:
             # everything about the input is checked before the cluster is touched
             from .scenario.compile import compile_scenario
@@ -197,6 +198,8 @@ def simulate(
     console.print(f"[dim]P(shortfall) = P(discounted earnings < discounted compute cost); "
                   f"± is one Monte Carlo standard error{how}. {result.wall_seconds:.2f} s on "
                   f"{result.threads} thread(s).[/]")
+    if result.providers is not None:
+        console.print(_provider_table(result))
     if result.posterior is not None:
         console.print(_posterior_table(result))
     if result.stopping:
@@ -265,6 +268,65 @@ def compare(
     console.print(f"[dim]B − A on {comparison.a.draws:,} paired draws (seed {comparison.a.seed}); "
                   f"± is the paired Monte Carlo standard error from {comparison.groups} batch means; "
                   f"'pairing ×k' is the variance reduction against two independent runs.[/]")
+
+
+def _by_provider(by) -> bool:
+    if by is None:
+        return False
+    if by != "provider":
+        raise InputError(f"cannot break results down by '{by}'", source="--by", allowed="provider")
+    return True
+
+
+def _provider_table(result) -> Table:
+    table = Table(title=f"who holds the bag: {result.scenario.name}, {result.draws:,} draws, seed {result.seed} "
+                        f"(present values, $B)")
+    for column in ("provider", "booked", "paid", "cancelled", "at risk ± se", "P(at risk)", "VaR95 / CVaR95",
+                   "invested", "round-trip share", "investment loss ± se"):
+        table.add_column(column, justify="left" if column == "provider" else "right")
+    for name, s in result.providers.items():
+        p = s["p_revenue_at_risk"]
+        table.add_row(name, f"{s['revenue_booked_mean']:,.1f}", f"{s['revenue_paid_mean']:,.1f}",
+                      f"{s['revenue_cancelled_mean']:,.1f}",
+                      f"{s['revenue_at_risk_mean']:,.1f} ± {s['revenue_at_risk_mean_mcse']:,.1f}",
+                      f"{p['p']:.3f} ± {p['mcse']:.3f}",
+                      f"{s['revenue_at_risk_var95']:,.1f} / {s['revenue_at_risk_cvar95']:,.1f}",
+                      f"{s['invested_mean']:,.1f}",
+                      f"{s['round_trip_share_mean']:.1%} ± {s['round_trip_share_mcse']:.1%}",
+                      f"{s['investment_loss_mean']:,.1f} ± {s['investment_loss_mean_mcse']:,.1f}")
+    table.caption = ("at risk = payments owed but not made; cancelled = non-binding tranches dropped after notice; "
+                     "round trip = the provider's own investment coming back, pro rata to its funding share")
+    return table
+
+
+@app.command()
+def exposure(
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
+    draws: str = typer.Option("1e6", "--draws", "-n", help="Number of draws."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
+    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
+    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+) -> None:
+    """Who holds the bag: revenue at risk, round-trip money and investment losses per provider."""
+    try:
+        n = parse_draws(draws)
+        _check_run_options(seed, threads)
+        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, by_provider=True,
+                              overrides=_overrides(sets, scales, shifts), stress=stress)
+    except InputError as err:
+        _fail(err)
+    payload = json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default)
+    if out is not None:
+        api.write_atomic(out, payload + "\n")
+    if as_json:
+        sys.stdout.write(payload + "\n")
+        return
+    Console().print(_provider_table(result))
 
 
 def _posterior_table(result) -> Table:

@@ -312,3 +312,40 @@ def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None 
                    breakeven=outcomes[:, :, k.R_BREAKEVEN].astype(np.int64),
                    distress=outcomes[:, :, k.R_DISTRESS] > 0.5,
                    values=values if keep_values else None, paths=paths if keep_paths else None)
+
+
+def run_exposure(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """Provider settlements of the run's draws (``kernels.exposure``): the same draws as :func:`run`.
+
+    Returns
+    -------
+    (sums, hists)
+        ``sums`` (n_providers + 1, N_S) added chunk by chunk in chunk order
+        (the last row is the total over providers) and ``hists``
+        (n_providers + 1, N_BINS) of the unpaid present value.
+    """
+    from .kernels import exposure as kx
+    from .kernels.histogram import N_BINS
+
+    n_rows = len(compiled.providers) + 1
+    n_chunks = -(-draws // chunk_size)
+    slots = max(1, min(threads, n_chunks))
+    hists = np.zeros((slots, n_rows, N_BINS), dtype=np.int64)
+    chunk_sums = np.zeros((BATCH_CHUNKS, n_rows, kx.N_S))
+    totals = np.zeros((n_rows, kx.N_S))
+    z_keys = score_keys(compiled, seed)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        for first in range(0, n_chunks, BATCH_CHUNKS):
+            size = min(BATCH_CHUNKS, n_chunks - first)
+            kx.exposure_batch(z_keys, first, size, chunk_size, draws, *compiled.kernel_args(),
+                              *compiled.exposure_args(), chunk_sums[:size], hists)
+            block = np.zeros_like(totals)
+            for ci in range(size):  # chunk order, then blocks in order: thread-count invariant
+                block += chunk_sums[ci]
+            totals += block
+    finally:
+        numba.set_num_threads(previous)
+    return totals, hists.sum(axis=0)

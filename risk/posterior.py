@@ -56,6 +56,10 @@ def smooth_tail(top_log_weights: np.ndarray, draws: int) -> tuple[np.ndarray, fl
     """
     import arviz as az
 
+    if not hasattr(az, "psislw"):  # ArviZ 1.x moved it; 0.23 is what Python 3.11 resolves
+        from arviz_stats import psislw as _psislw  # noqa: F401  (raises ImportError with the reason)
+
+        raise RuntimeError("this ArviZ has no arviz.psislw: install arviz<1 or update risk.posterior")
     m = tail_size(draws)
     top = np.sort(np.asarray(top_log_weights, dtype=float))
     if len(top) != m + 1:

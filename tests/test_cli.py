@@ -156,3 +156,16 @@ def test_calibrate_and_simulate_with_observations(tmp_path):
     assert posterior["ess"] > 0 and "anthropic" in posterior["shift"]
     proc = _risk("calibrate", "--observations", str(tmp_path / "none.csv"), cwd=tmp_path)
     assert proc.returncode == 2 and "no such observations file" in proc.stderr
+
+
+def test_exposure_command_and_by_provider(small_scenario_file, tmp_path):
+    proc = _risk("exposure", str(small_scenario_file), "-n", "5000", "--seed", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "who holds the bag" in proc.stdout and "total" in proc.stdout
+    proc = _risk("simulate", str(small_scenario_file), "-n", "5000", "--seed", "2", "--by", "provider", "--json",
+                 cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    providers = json.loads(proc.stdout)["providers"]
+    assert set(providers) >= {"total"} and "revenue_at_risk_mean" in providers["total"]
+    proc = _risk("simulate", str(small_scenario_file), "--by", "company", cwd=tmp_path)
+    assert proc.returncode == 2 and "--by" in proc.stderr

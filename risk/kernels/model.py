@@ -62,8 +62,42 @@ CONTRACT_KIND = N_CONTRACT_PRIORS + 1
 
 
 @njit(cache=True, error_model="numpy")
+def contract_schedule(values, contract_var, contract_ramp, k, horizon, gw):
+    """Fill ``gw[t]`` (GW of contract ``k`` online in year ``t``) and return its unit cost ($B per GW-year).
+
+    A ramp delay shifts the whole ramp later; before its first year the ramp
+    is 0 and fractional delays interpolate linearly between years.
+    """
+    last_year = contract_ramp.shape[1] - 1
+    delivered = values[contract_var[k, DELIVERED_FRACTION]]
+    if contract_var[k, CONTRACT_KIND] == KIND_LEASE:
+        unit_cost = values[contract_var[k, LEASE_PER_GW_YEAR]]
+    else:
+        unit_cost = (values[contract_var[k, CAPEX_PER_GW]] / values[contract_var[k, LIFE_YEARS]]
+                     + GWYEAR_MWH_PER_1000 * values[contract_var[k, PUE]]
+                     * values[contract_var[k, POWER_PRICE]] / 1000.0)
+    # year t sits at ramp position t - delay = (t + shift) + fraction
+    lag = -values[contract_var[k, RAMP_DELAY]]
+    shift_floor = math.floor(lag)
+    fraction = lag - shift_floor
+    shift = int(shift_floor)
+    for t in range(horizon):
+        i = t + shift
+        if i < -1:
+            gw[t] = 0.0
+            continue
+        if i >= last_year:
+            ramp = contract_ramp[k, last_year]
+        else:
+            left = contract_ramp[k, i] if i >= 0 else 0.0
+            ramp = left + fraction * (contract_ramp[k, i + 1] - left)
+        gw[t] = delivered * ramp
+    return unit_cost
+
+
+@njit(cache=True, error_model="numpy")
 def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                  horizon, paths, cash0):
+                  horizon, paths, cash0, gw):
     """Fill the per-entity, per-year paths of one draw (``design/model.md``).
 
     Parameters
@@ -92,18 +126,17 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
         company is).
     cash0 : numpy.ndarray of shape (n_companies + 1,)
         Output: starting cash of each entity.
+    gw : numpy.ndarray of shape (horizon,)
+        Scratch for one contract's GW by year (``contract_schedule``).
 
     Notes
     -----
-    A ramp delay shifts the whole ramp later; before its first year the ramp
-    is 0 and fractional delays interpolate linearly between years.  Arrays
-    are indexed, never sliced, in the loops (a slice costs a reference count).
+    Arrays are indexed, never sliced, in the loops (a slice costs a reference count).
     """
     n_companies = company_var.shape[0]
     sector = n_companies
     common = math.sqrt(demand_loading)
     own = math.sqrt(1.0 - demand_loading)
-    last_year = contract_ramp.shape[1] - 1
     for row in range(N_PATHS):
         for e in range(n_companies + 1):
             for t in range(horizon):
@@ -112,30 +145,10 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
     # unit cost and ramp offset are computed once per draw, not once per year.
     for k in range(contract_var.shape[0]):
         c = contract_var[k, CONTRACT_COMPANY]
-        delivered = values[contract_var[k, DELIVERED_FRACTION]]
-        if contract_var[k, CONTRACT_KIND] == KIND_LEASE:
-            unit_cost = values[contract_var[k, LEASE_PER_GW_YEAR]]
-        else:
-            unit_cost = (values[contract_var[k, CAPEX_PER_GW]] / values[contract_var[k, LIFE_YEARS]]
-                         + GWYEAR_MWH_PER_1000 * values[contract_var[k, PUE]]
-                         * values[contract_var[k, POWER_PRICE]] / 1000.0)
-        # year t sits at ramp position t - delay = (t + shift) + fraction
-        lag = -values[contract_var[k, RAMP_DELAY]]
-        shift_floor = math.floor(lag)
-        fraction = lag - shift_floor
-        shift = int(shift_floor)
+        unit_cost = contract_schedule(values, contract_var, contract_ramp, k, horizon, gw)
         for t in range(horizon):
-            i = t + shift
-            if i < -1:
-                continue
-            if i >= last_year:
-                ramp = contract_ramp[k, last_year]
-            else:
-                left = contract_ramp[k, i] if i >= 0 else 0.0
-                ramp = left + fraction * (contract_ramp[k, i + 1] - left)
-            gw = delivered * ramp
-            paths[PATH_CAPACITY, c, t] += gw
-            paths[PATH_COST, c, t] += gw * unit_cost
+            paths[PATH_CAPACITY, c, t] += gw[t]
+            paths[PATH_COST, c, t] += gw[t] * unit_cost
     for c in range(n_companies):
         revenue0 = values[company_var[c, REVENUE0]]
         log_growth_1 = math.log1p(values[company_var[c, GROWTH_INITIAL]])

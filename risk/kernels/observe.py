@@ -108,12 +108,13 @@ def log_weights(sampler, z_keys, first_draw, n_z, z_active, spec, tables, order,
         fill_fixed(values, spec)
         paths = np.zeros((N_PATHS, n_entities, horizon))
         cash0 = np.empty(n_entities)
+        gw = np.empty(horizon)
         no_scores = np.empty((0, 0))
         for i in range(b * block, min((b + 1) * block, n)):
             _draw_scores(first_draw + i, sampler, z_keys, no_scores, z_active, z)
             _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
             company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                          horizon, paths, cash0)
+                          horizon, paths, cash0, gw)
             out[i] = log_likelihood(paths, values, company_var, observations, horizon)
 
 
@@ -153,6 +154,7 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
         fill_fixed(values, spec)
         paths = np.zeros((N_PATHS, n_entities, horizon))
         cash0 = np.empty(n_entities)
+        gw = np.empty(horizon)
         no_scores = np.empty((0, 0))
         for ci in range(slot, batch_chunks, n_slots):
             sums[ci, :, :] = 0.0
@@ -163,7 +165,7 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
                 _draw_scores(draw, sampler, z_keys, no_scores, z_active, z)
                 _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
                 company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                              horizon, paths, cash0)
+                              horizon, paths, cash0, gw)
                 lw = log_likelihood(paths, values, company_var, observations, horizon)
                 w = _weight(draw, lw, lw_max, tail_draws, tail_lw)
                 if w == 0.0:

@@ -183,6 +183,7 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
         fill_fixed(values, spec)
         paths = np.zeros((N_PATHS, n_entities, horizon))
         cash0 = np.empty(n_entities)
+        gw = np.empty(horizon)
         slot_counts = counts[slot]
         slot_hists = hists[slot]
         for ci in range(slot, batch_chunks, n_slots):
@@ -194,7 +195,7 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
                 _draw_scores(draw, sampler, z_keys, scores, z_active, z)
                 _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
                 company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
-                              demand_loading, horizon, paths, cash0)
+                              demand_loading, horizon, paths, cash0, gw)
                 discount = values[discount_var]
                 for e in range(n_entities):
                     outcome = entity_outcome(paths, e, cash0[e], discount, horizon)
@@ -249,12 +250,13 @@ def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order
         fill_fixed(values, spec)
         paths = np.zeros((N_PATHS, n_entities, horizon))
         cash0 = np.empty(n_entities)
+        gw = np.empty(horizon)
         no_scores = np.empty((0, 0))
         for i in range(b * block, min((b + 1) * block, n)):
             _draw_scores(draw_index[i], sampler, z_keys, no_scores, z_active, z)
             _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
             company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
-                          demand_loading, horizon, paths, cash0)
+                          demand_loading, horizon, paths, cash0, gw)
             discount = values[discount_var]
             for e in range(n_entities):
                 coverage, gap, _, _, breakeven, distress = entity_outcome(paths, e, cash0[e], discount, horizon)

@@ -29,7 +29,7 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
     draws = draws or definition.draws
     seed = definition.seed_for(day)
     sections = set(definition.sections)
-    result = api.simulate(definition.scenario, draws=draws, seed=seed)
+    result = api.simulate(definition.scenario, draws=draws, seed=seed, by_provider="providers" in sections)
     result_dict = result.to_dict()
     stress_rows = []
     if "stress" in sections:

@@ -7,8 +7,8 @@ Keys (all but ``title`` and ``schedule`` optional)::
     stress    = ["bear", "ramp-slip"]     # overlays for the stress table (paired comparisons)
     draws     = 1_000_000
     seed      = "date"                    # or a whole number; "date": YYYYMMDD of the report date
-    sections  = ["cover", "summary", "companies", "sector", "drivers", "stress", "history",
-                 "priors", "methodology"]
+    sections  = ["cover", "summary", "companies", "sector", "providers", "drivers", "stress",
+                 "history", "priors", "methodology"]
     output    = "out/weekly"              # folder, relative to this file
     filename  = "ai-compute-memo-{date}"  # {date} = YYYY-MM-DD; ".pdf" and ".json" are added
     history   = "history.sqlite"          # relative to the output folder
@@ -31,7 +31,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..scenario.schema import reject_unknown, toml_document
 
-SECTIONS = ("cover", "summary", "companies", "sector", "drivers", "stress", "history", "priors", "methodology")
+SECTIONS = ("cover", "summary", "companies", "sector", "providers", "drivers", "stress", "history", "priors",
+            "methodology")
 KEYS = ("title", "scenario", "stress", "draws", "seed", "sections", "output", "filename", "history", "schedule",
         "drivers")
 DRIVER_KEYS = ("entities", "draws")

@@ -106,6 +106,22 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
     if pages:
         story += [Paragraph("Break-even years", STYLES["Heading1"]),
                   _figure(lambda ax: result.plot_breakeven(ax=ax)), PageBreak()]
+    if "providers" in sections and out.get("providers"):
+        story.append(Paragraph("Who holds the bag: providers and investors", STYLES["Heading1"]))
+        rows = [["provider", "booked", "paid", "cancelled", "at risk ± se", "P(at risk)", "invested",
+                 "round trip", "inv. loss"]]
+        for name, p in out["providers"].items():
+            rows.append([name, f"{p['revenue_booked_mean']:,.1f}", f"{p['revenue_paid_mean']:,.1f}",
+                         f"{p['revenue_cancelled_mean']:,.1f}",
+                         f"{p['revenue_at_risk_mean']:,.1f} ± {p['revenue_at_risk_mean_mcse']:,.1f}",
+                         f"{p['p_revenue_at_risk']['p']:.3f}", f"{p['invested_mean']:,.1f}",
+                         percent(p["round_trip_share_mean"]), f"{p['investment_loss_mean']:,.1f}"])
+        story += [_table(rows, long=True), Spacer(1, 0.3 * cm),
+                  Paragraph("Present values in $B. At risk: payments owed but not made when a lab runs out of cash; "
+                            "cancelled: non-binding tranches dropped after their notice; round trip: the share of "
+                            "the payments received that is the provider's own investment coming back (pro rata to "
+                            "its share of the lab's funding); investment loss: equity written down to the recovery "
+                            "rate when the lab leaves payments unpaid.", SMALL), PageBreak()]
     if "drivers" in sections and sensitivities:
         story.append(Paragraph("Drivers", STYLES["Heading1"]))
         for entity, found in sensitivities.items():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import json
 import os
 import tempfile
@@ -43,9 +44,11 @@ from .schema import COMPANY_PRIORS, CONTRACT_PRIORS, PER_YEAR_PRIORS, Scenario, 
 _COMPANY_COLUMN = {name: getattr(m, name.upper())
                    for name in COMPANY_PRIORS}
 _CONTRACT_COLUMN = {name: getattr(m, name.upper()) for name in CONTRACT_PRIORS}
-LAYOUT = 2  # bump when the arrays change: keys the on-disk cache
+LAYOUT = 3  # bump when the arrays change: keys the on-disk cache
 ARRAYS = ("z_stream", "z_active", "spec", "tables", "order", "family_start", "copula_index", "copula_chol",
-          "company_var", "contract_var", "contract_ramp")
+          "company_var", "contract_var", "contract_ramp", "contract_terms", "investments", "providers",
+          "equity_recovery")
+TIMING_CODE = {"past": 0, "upfront": 1, "per_gw": 2}  # kernels.exposure.TIMING_*
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,16 @@ class CompiledScenario:
     demand_loading: float
     horizon: int
     n_companies: int
+
+    @property
+    def providers(self) -> list[str]:
+        """Names of the providers and investors (``contract_terms`` and ``investments`` index them)."""
+        return [str(p) for p in self.arrays["providers"]]
+
+    def exposure_args(self) -> tuple:
+        """Arguments of ``kernels.exposure`` after those of ``kernel_args``."""
+        a = self.arrays
+        return a["contract_terms"], a["investments"], float(a["equity_recovery"][0])
 
     def kernel_args(self) -> tuple:
         """Arguments of ``kernels.simulate.run_batch`` after the chunk plan."""
@@ -110,6 +123,10 @@ def _spec_key(scenario: Scenario) -> str:
 def _canonical(scenario: Scenario):
     return {
         "horizon": scenario.horizon, "loading": scenario.demand_correlation,
+        "recovery": scenario.equity_recovery,
+        "terms": [[k.provider, repr(k.binding_gw), k.notice_years] for c in scenario.companies for k in c.contracts],
+        "investments": [[c.name, i.investor, i.timing, i.contract, _prior_key(i.amount)]
+                        for c in scenario.companies for i in c.investments],
         "discount": _prior_key(scenario.discount_rate), "correlation": scenario.correlation,
         "companies": [
             {"name": c.name, "priors": {k: _prior_key(v) for k, v in c.priors.items()},
@@ -259,6 +276,17 @@ def _build(scenario: Scenario) -> CompiledScenario:
     table_array = np.zeros((max(len(tables), 1), width))
     for row, table in enumerate(tables):
         table_array[row, :len(table)] = table
+    providers = sorted({k.provider or "(unnamed)" for _, k in contracts}
+                       | {i.investor for c in companies for i in c.investments})
+    provider_index = {name: i for i, name in enumerate(providers)}
+    contract_terms = np.array([[provider_index[k.provider or "(unnamed)"], min(k.binding_gw, 1e300), k.notice_years]
+                               for _, k in contracts], dtype=float).reshape(len(contracts), 3)
+    contract_row = {(ci, k.name): row for row, (ci, k) in enumerate(contracts)}
+    investments = np.array([[ci, provider_index[inv.investor], TIMING_CODE[inv.timing],
+                             index_of[f"companies.{c.name}.investments[{j}].amount"],
+                             contract_row[(ci, inv.contract)] if inv.timing == "per_gw" else -1]
+                            for ci, c in enumerate(companies) for j, inv in enumerate(c.investments)],
+                           dtype=float).reshape(-1, 5)
     n_z = factor_z + horizon
     z_stream = np.array([stream_hash(name) for name in score_names(scenario)], dtype=np.uint64)
     order, family_start, z_active = _sampling_plan(spec, n_z)
@@ -267,6 +295,9 @@ def _build(scenario: Scenario) -> CompiledScenario:
         "order": order, "family_start": family_start, "copula_index": copula_index,
         "copula_chol": copula_chol, "company_var": company_var, "contract_var": contract_var,
         "contract_ramp": np.ascontiguousarray(contract_ramp),
+        "contract_terms": contract_terms, "investments": investments,
+        "providers": np.array(providers if providers else [""], dtype=str)[:len(providers)],
+        "equity_recovery": np.array([scenario.equity_recovery]),
     }
     return CompiledScenario(arrays=arrays, n_z=n_z, factor_z=factor_z,
                             discount_var=index_of["discount_rate"],
@@ -320,7 +351,8 @@ def score_groups(scenario: Scenario) -> dict[str, list[int]]:
     """
     groups: dict[str, list[int]] = {}
     for index, name in enumerate(score_names(scenario)):
-        groups.setdefault(name.split("[", 1)[0], []).append(index)
+        # a per-year input's "[t]" is its year; "investments[i]" is a name of its own
+        groups.setdefault(re.sub(r"\[\d+\]$", "", name), []).append(index)
     if scenario.correlation:
         paths = scenario.correlation[0]
         merged = [i for path in paths for i in groups.pop(path)]

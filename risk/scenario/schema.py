@@ -54,23 +54,43 @@ DOMAINS = {
     "life_years": (0.0, math.inf, True, True, "years, > 0"),
     "power_price": (0.0, math.inf, False, True, "$/MWh, >= 0"),
     "pue": (1.0, math.inf, False, True, ">= 1"),
+    "amount": (0.0, math.inf, False, True, "$B >= 0 (an investment)"),
 }
-TOP_KEYS = ("name", "description", "as_of", "start_year", "horizon", "discount_rate",
+TOP_KEYS = ("name", "description", "as_of", "start_year", "horizon", "discount_rate", "equity_recovery",
             "demand_correlation", "companies", "correlation")
-COMPANY_KEYS = COMPANY_PRIORS + ("label", "contracts")
-CONTRACT_KEYS = ("kind", "provider", "capacity_gw", "note") + CONTRACT_PRIORS
+COMPANY_KEYS = COMPANY_PRIORS + ("label", "contracts", "investments")
+CONTRACT_KEYS = ("kind", "provider", "capacity_gw", "note", "binding_gw", "notice_years") + CONTRACT_PRIORS
+INVESTMENT_KEYS = ("investor", "amount", "timing", "contract", "note")
+TIMINGS = ("past", "upfront", "per_gw")
+DEFAULT_EQUITY_RECOVERY = 0.2
 MAX_HORIZON = 50
 
 
 @dataclass(frozen=True)
 class Contract:
-    """One compute contract of a company (``kind`` is ``lease`` or ``owned``)."""
+    """One compute contract of a company (``kind`` is ``lease`` or ``owned``).
+
+    ``binding_gw``: GW of the ramp that cannot be cancelled (default: all);
+    the rest can be cancelled, effective ``notice_years`` after the decision.
+    """
 
     name: str
     kind: str
     provider: str
     capacity_gw: tuple
     priors: dict
+    binding_gw: float = math.inf
+    notice_years: float = 0.0
+
+
+@dataclass(frozen=True)
+class Investment:
+    """Money an investor puts into a lab: ``past`` (already in cash0), ``upfront`` or ``per_gw`` of a contract."""
+
+    investor: str
+    amount: Prior
+    timing: str
+    contract: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,7 @@ class Company:
     label: str
     priors: dict
     contracts: tuple
+    investments: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +143,7 @@ class Scenario:
     source: str
     sha256: str
     changes: tuple = ()
+    equity_recovery: float = DEFAULT_EQUITY_RECOVERY
 
     @property
     def years(self) -> list[int]:
@@ -152,6 +174,8 @@ class Scenario:
             for contract in company.contracts:
                 for name, prior in contract.priors.items():
                     yield f"companies.{company.name}.contracts.{contract.name}.{name}", prior
+            for i, investment in enumerate(company.investments):
+                yield f"companies.{company.name}.investments[{i}].amount", investment.amount
 
 
 EMBEDDED = ("default", "article-2025")
@@ -406,7 +430,41 @@ def _contract(raw, company, name, horizon, source) -> Contract:
         priors[prior_name] = collector.run(check_prior, value, prior_name, f"{key}.{prior_name}", source)
     collector.raise_any()
     provider = _string(raw.get("provider", ""), f"{key}.provider", source)
-    return Contract(name, kind, provider, tuple(ramp[:horizon]), priors)
+    binding = _number(raw.get("binding_gw", math.inf), f"{key}.binding_gw", source) if "binding_gw" in raw \
+        else math.inf
+    notice = _number(raw.get("notice_years", 0.0), f"{key}.notice_years", source)
+    if binding < 0 or notice < 0:
+        which = "binding_gw" if binding < 0 else "notice_years"
+        raise InputError("must not be negative", source=source, key=f"{key}.{which}",
+                         allowed="GW >= 0 (binding_gw), years >= 0 (notice_years)")
+    return Contract(name, kind, provider, tuple(ramp[:horizon]), priors, binding, notice)
+
+
+def _investment(raw, company, index, contracts, source) -> Investment:
+    key = f"companies.{company}.investments[{index}]"
+    _table(raw, key, source, key)
+    reject_unknown(raw, INVESTMENT_KEYS, key=key, source=source)
+    for name in ("investor", "amount", "timing"):
+        if name not in raw:
+            raise InputError(f"missing key '{name}'", source=source, key=f"{key}.{name}",
+                             allowed='investor = "...", amount = <$B prior>, timing = "past" | "upfront" | "per_gw"')
+    investor = _string(raw["investor"], f"{key}.investor", source)
+    timing = raw["timing"]
+    if timing not in TIMINGS:
+        reject_unknown([timing], TIMINGS, key=f"{key}.timing", source=source, what="timing")
+    amount = parse_prior(raw["amount"], key=f"{key}.amount", source=source)
+    if amount.support()[0] < 0:
+        raise InputError("an investment cannot be negative", source=source, key=f"{key}.amount",
+                         allowed="$B >= 0 ($B per GW delivered with timing per_gw)")
+    contract = raw.get("contract", "")
+    if timing == "per_gw":
+        names = [k.name for k in contracts if k is not None]
+        if contract not in names:
+            reject_unknown([contract], names, key=f"{key}.contract", source=source, what="contract")
+    elif contract:
+        raise InputError("only a per_gw investment names a contract", source=source, key=f"{key}.contract",
+                         allowed='timing = "per_gw"')
+    return Investment(investor, amount, timing, contract)
 
 
 def _number(value, key, source):
@@ -437,7 +495,12 @@ def _company(raw, name, horizon, source) -> Company:
             contracts.append(collector.run(_contract, contract_raw, name, contract_name, horizon, source))
     collector.raise_any()
     label = _string(raw.get("label", name), f"{key}.label", source)
-    return Company(name, label, priors, tuple(contracts))
+    investments_raw = raw.get("investments", [])
+    if not isinstance(investments_raw, list):
+        raise InputError("expected an array of tables", source=source, key=f"{key}.investments",
+                         allowed=f"[[{key}.investments]] tables")
+    investments = tuple(_investment(item, name, i, contracts, source) for i, item in enumerate(investments_raw))
+    return Company(name, label, priors, tuple(contracts), investments)
 
 
 def _correlation(raw, companies, source):
@@ -501,6 +564,10 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
     else:
         discount = collector.run(check_prior, doc["discount_rate"], "discount_rate", "discount_rate", source)
     loading = collector.run(_number, doc.get("demand_correlation", 0.0), "demand_correlation", source)
+    recovery = collector.run(_number, doc.get("equity_recovery", DEFAULT_EQUITY_RECOVERY), "equity_recovery", source)
+    if recovery is not None and not 0.0 <= recovery <= 1.0:
+        collector.errors.append(InputError(f"{recovery:g} is outside [0, 1]", source=source, key="equity_recovery",
+                                           allowed="the share of an investment recovered when the lab is in distress"))
     if loading is not None and not 0.0 <= loading <= 1.0:
         collector.errors.append(InputError(f"{loading:g} is outside [0, 1]", source=source,
                                            key="demand_correlation",
@@ -528,4 +595,5 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
     return Scenario(name=names["name"] or Path(source).stem, description=names["description"],
                     as_of=names["as_of"], start_year=start_year, horizon=horizon,
                     discount_rate=discount, demand_correlation=loading, companies=tuple(companies),
-                    correlation=correlation, source=source, sha256=sha256)
+                    correlation=correlation, source=source, sha256=sha256,
+                    equity_recovery=recovery if recovery is not None else DEFAULT_EQUITY_RECOVERY)

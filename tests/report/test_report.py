@@ -58,7 +58,8 @@ def test_the_pdf_holds_the_sidecar_numbers_and_charts(definition_file):
         assert f"{stats['funding_gap_mean']:,.1f}" in text
     for sentence in sidecar["summary"][:1]:
         assert sentence.split(":")[0] in text
-    for page_title in ("Executive summary", "Drivers", "Stress overlays", "History", "Appendix: every prior",
+    for page_title in ("Executive summary", "Who holds the bag", "Drivers", "Stress overlays", "History",
+                       "Appendix: every prior",
                        "Methodology and provenance"):
         assert page_title in text
     assert result["provenance"]["scenario_sha256"] in text.replace("\n", "")
