@@ -61,7 +61,7 @@ CONTRACT_COMPANY = N_CONTRACT_PRIORS
 CONTRACT_KIND = N_CONTRACT_PRIORS + 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def contract_schedule(values, contract_var, contract_ramp, k, horizon, gw):
     """Fill ``gw[t]`` (GW of contract ``k`` online in year ``t``) and return its unit cost ($B per GW-year).
 
