@@ -42,38 +42,68 @@ K_HAT_LIMIT = 0.7
 MIN_ESS = 100
 
 
+def _arviz_major() -> int:
+    import arviz as az
+
+    return int(az.__version__.split(".")[0])
+
+
 def tail_size(draws: int) -> int:
-    """``M``: how many of the largest log-weights PSIS smooths (ArviZ, reff = 1)."""
+    """``M``: how many of the largest log-weights ArviZ's PSIS smooths (reff = 1).
+
+    ArviZ 0.x: ``ceil(min(N / 5, 3 sqrt(N)))``; ArviZ 1.x (arviz-stats):
+    ``floor(3 sqrt(N))`` above 225 draws, else ``floor(N / 5)``.
+    """
+    if _arviz_major() >= 1:
+        return int(math.floor(3 * math.sqrt(draws))) if draws > 225 else draws // 5
     return int(math.ceil(min(draws / 5.0, 3 * math.sqrt(draws))))
 
 
+def psis(log_weights: np.ndarray, reff: float = 1.0) -> tuple[np.ndarray, float]:
+    """ArviZ's Pareto smoothing of ``log_weights``, on their original scale (not normalised), and k-hat.
+
+    ArviZ 0.x: ``arviz.psislw(..., normalize=False)``; 1.x:
+    ``arviz_stats``' ``psislw`` (which takes the negated values and
+    normalises; the shift is undone from an untouched body value).
+    """
+    vector = np.asarray(log_weights, dtype=float)
+    with warnings.catch_warnings():
+        # ArviZ's GPD fit lets exp overflow to inf on purpose (1 / inf = 0 in its profile weights)
+        warnings.filterwarnings("ignore", message="overflow encountered in exp", category=RuntimeWarning)
+        if _arviz_major() < 1:
+            import arviz as az
+
+            smoothed, khat = az.psislw(vector.copy(), reff=reff, normalize=False)
+            return np.asarray(smoothed), float(np.asarray(khat))
+        from arviz_stats.base import array_stats
+
+        smoothed, khat = array_stats.psislw(-vector, r_eff=reff)
+    smoothed = np.asarray(smoothed)
+    body = int(np.argmin(vector))  # the smallest value is never in the smoothed tail
+    return smoothed + (vector[body] - smoothed[body]), float(np.asarray(khat))
+
+
 def smooth_tail(top_log_weights: np.ndarray, draws: int) -> tuple[np.ndarray, float]:
-    """ArviZ's PSIS on the ``M + 1`` largest log-weights of ``draws``: smoothed tail (sorted ascending) and k-hat.
+    """ArviZ's PSIS on the ``M + 1`` largest log-weights of ``draws``: smoothed tail (ascending) and k-hat.
 
     ``top_log_weights`` holds the ``M + 1`` largest values in any order; the
     result is the smoothed values of the ``M`` largest, in increasing order
-    of the raw values, exactly as ``arviz.psislw`` on all ``draws`` values gives them.
+    of the raw values, exactly as ArviZ's PSIS on all ``draws`` values gives them:
+    the vector passed to ArviZ is those values plus fillers far below them, with
+    ``reff`` chosen so that ArviZ cuts the same ``M``.
     """
-    import arviz as az
-
-    if not hasattr(az, "psislw"):  # ArviZ 1.x moved it; 0.23 is what Python 3.11 resolves
-        from arviz_stats import psislw as _psislw  # noqa: F401  (raises ImportError with the reason)
-
-        raise RuntimeError("this ArviZ has no arviz.psislw: install arviz<1 or update risk.posterior")
     m = tail_size(draws)
     top = np.sort(np.asarray(top_log_weights, dtype=float))
     if len(top) != m + 1:
         raise ValueError(f"need the {m + 1} largest log-weights, got {len(top)}")
     length = 5 * (m + 1)
-    # reff such that ArviZ cuts exactly m values from a vector of this length
-    reff = length * 9.0 / (m - 0.5) ** 2
+    if _arviz_major() >= 1:
+        reff = 9.0 * length / (m + 0.5) ** 2  # floor(3 sqrt(length / reff)) = m
+    else:
+        reff = 9.0 * length / (m - 0.5) ** 2  # ceil(3 sqrt(length / reff)) = m
     vector = np.concatenate([np.full(length - len(top), top[0] - 50.0), top])
-    with warnings.catch_warnings():
-        # ArviZ's GPD fit lets exp overflow to inf on purpose (1 / inf = 0 in its profile weights)
-        warnings.filterwarnings("ignore", message="overflow encountered in exp", category=RuntimeWarning)
-        smoothed, khat = az.psislw(vector, reff=reff, normalize=False)
-    smoothed = np.asarray(smoothed)
-    return smoothed[-m:], float(np.asarray(khat))
+    smoothed, khat = psis(vector, reff)
+    return smoothed[-m:], khat
 
 
 @dataclass
@@ -180,8 +210,8 @@ def summarise(found: dict, scenario, prior_result, observations, draws: int) -> 
     khat = found["khat"]
     reliable = bool(khat <= K_HAT_LIMIT and ess >= MIN_ESS)
     warning = ""
-    if khat > K_HAT_LIMIT:
-        needed = "no number of draws" if khat >= 1 else f"about {10 ** (1 / (1 - khat)):,.0f} draws"
+    if not khat <= K_HAT_LIMIT:  # also when the tail fit failed (nan): never silently trusted
+        needed = ("no number of draws" if not khat < 1 else f"about {10 ** (1 / (1 - khat)):,.0f} draws")
         warning = (f"Pareto k-hat {khat:.2f} > {K_HAT_LIMIT}: the posterior rests on a few draws and is not "
                    f"reliable; PSIS would need {needed}, or the observations conflict with the priors.")
     elif ess < MIN_ESS:

@@ -50,7 +50,7 @@ def test_a_conflicting_observation_gives_a_high_khat_and_a_warning(conjugate):
     path, observe = conjugate
     result = risk.simulate(path, draws=20_000, seed=2, observations=observe(60.0, 0.01))
     post = result.posterior
-    assert post.khat > 0.7 and not post.reliable
+    assert not post.khat <= 0.7 and not post.reliable  # ArviZ 1.x reports nan when the tail fit fails
     assert "k-hat" in post.warning and "not reliable" in post.warning
 
 
@@ -66,12 +66,10 @@ def test_weights_do_not_depend_on_the_thread_count(small_scenario_file, tmp_path
 
 
 def test_streaming_psis_equals_psis_in_memory(conjugate):
-    import arviz as az
-
     from risk import engine
     from risk.kernels import observe as ko
     from risk.kernels import simulate as k
-    from risk.posterior import smooth_tail, tail_size
+    from risk.posterior import psis, smooth_tail, tail_size
     from risk.scenario.compile import compile_scenario
     from risk.scenario.observations import load_observations, observation_array
 
@@ -82,7 +80,7 @@ def test_streaming_psis_equals_psis_in_memory(conjugate):
     n = 20_000
     everything = np.empty(n)
     ko.log_weights(k.SAMPLER_MC, engine.score_keys(compiled, 3), 0, *compiled.kernel_args(), observations, everything)
-    full, khat_full = az.psislw(everything.copy(), normalize=False)
+    full, khat_full = psis(everything)  # ArviZ on all the draws at once
     m = tail_size(n)
     top = np.sort(everything)[-(m + 1):]
     tail, khat = smooth_tail(top, n)
