@@ -132,16 +132,20 @@ def plot_tornado(sensitivity, *, top: int = 12, ax=None):
     y = np.arange(len(bars))
     low = np.array([b.p_shortfall_low for b in bars])
     high = np.array([b.p_shortfall_high for b in bars])
-    ax.barh(y, low - base, left=base, color="#3b6fb6", label="prior at its 10th percentile")
-    ax.barh(y, high - base, left=base, color="#c2562d", label="prior at its 90th percentile")
+    ax.barh(y, low - base, left=base, color="#3b6fb6", label="prior at p10")
+    ax.barh(y, high - base, left=base, color="#c2562d", label="prior at p90")
     ax.errorbar(high, y, xerr=1.96 * np.array([b.p_shortfall_swing_se for b in bars]), fmt="none",
                 ecolor="black", lw=0.8)
     ax.axvline(base, color="black", lw=1)
-    ax.set_yticks(y, [b.prior.replace("companies.", "") for b in bars], fontsize="small")
+    ax.set_yticks(y, [short_name(b.prior) for b in bars], fontsize="small")
     ax.set_xlabel(f"P(shortfall) of {sensitivity.entity}")
-    ax.set_title(f"tornado ({sensitivity.draws:,} paired draws per pin)")
-    ax.legend(fontsize="small", frameon=False, loc="lower right")
+    ax.legend(fontsize="small", frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     return ax
+
+
+def short_name(path: str) -> str:
+    """A prior's path without ``companies.`` and ``contracts.``, for axis labels."""
+    return path.replace("companies.", "").replace("contracts.", "")
 
 
 def plot_drivers(sensitivity, *, top: int = 12, ax=None):
@@ -156,10 +160,11 @@ def plot_drivers(sensitivity, *, top: int = 12, ax=None):
     ax.errorbar(auc, y, xerr=1.96 * se, fmt="none", ecolor="black", lw=0.8)
     ax.axvline(0.5, color="black", lw=1)
     ax.set_xlim(0, 1)
-    ax.set_yticks(y, [d.prior.replace("companies.", "") for d in drivers], fontsize="small")
-    ax.set_xlabel("P(value in a shortfall draw > value in a covered draw)")
+    ax.set_yticks(y, [short_name(d.prior) for d in drivers], fontsize="small")
+    ax.set_xlabel("P(X in a shortfall draw > X in a covered draw)")
     ax.set_title(f"drivers of shortfall: {sensitivity.entity}")
     return ax
 
 
-__all__ = ["entity_color", "plot_breakeven", "plot_coverage", "plot_drivers", "plot_fan", "plot_tornado"]
+__all__ = ["entity_color", "plot_breakeven", "plot_coverage", "plot_drivers", "plot_fan", "plot_tornado",
+           "short_name"]
