@@ -31,9 +31,8 @@ import numpy as np
 from numba import njit, prange
 
 from .histogram import bin_index
-from .model import (CONTRACT_COMPANY, N_PATHS, PATH_EARNINGS, company_paths, contract_schedule)
-from .sampling import fill_fixed
-from .simulate import _draw_scores, _sample_draw
+from .model import CONTRACT_COMPANY, PATH_EARNINGS, contract_schedule
+from .simulate import SAMPLER_MC, draw_scratch, simulate_draw
 
 TIMING_PAST = 0
 TIMING_UPFRONT = 1
@@ -230,28 +229,21 @@ def exposure_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n
     n_entities = company_var.shape[0] + 1
     n_contracts = contract_var.shape[0]
     for slot in prange(n_slots):
-        z = np.zeros(n_z)
-        values = np.empty(spec.shape[0])
-        fill_fixed(values, spec)
-        paths = np.zeros((N_PATHS, n_entities, horizon))
-        cash0 = np.empty(n_entities)
-        gw_row = np.empty(horizon)
+        z, values, paths, cash0, gw_row, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
         gw = np.empty((n_contracts, horizon))
         unit = np.empty(n_contracts)
         inflow = np.empty(horizon)
         paid_by = np.empty(n_providers)
         invested_by = np.empty(n_providers)
         out = np.zeros((n_providers, N_X))
-        no_scores = np.empty((0, 0))
         for ci in range(slot, batch_chunks, n_slots):
             sums[ci, :, :] = 0.0
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
             for draw in range(first, last):
-                _draw_scores(draw, 0, z_keys, no_scores, z_active, z)
-                _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
-                company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                              horizon, paths, cash0, gw_row)
+                simulate_draw(draw, SAMPLER_MC, z_keys, no_scores, z_active, z, values, spec, tables, order,
+                              family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
+                              factor_z, demand_loading, horizon, paths, cash0, gw_row)
                 settle(values, paths, cash0, company_var, contract_var, contract_ramp, contract_terms, investments,
                        recovery, values[discount_var], horizon, gw, unit, inflow, paid_by, invested_by, out)
                 _accumulate(out, sums[ci], hists, slot)

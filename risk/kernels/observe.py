@@ -24,9 +24,8 @@ import numpy as np
 from numba import njit, prange
 
 from .histogram import bin_index
-from .model import N_PATHS, PATH_CAPACITY, PATH_REVENUE, REVENUE0, company_paths, entity_outcome
-from .simulate import _draw_scores, _sample_draw
-from .sampling import fill_fixed
+from .model import PATH_CAPACITY, PATH_REVENUE, REVENUE0, entity_outcome
+from .simulate import draw_scratch, simulate_draw
 
 OBS_REVENUE = 0
 OBS_CAPACITY = 1
@@ -103,18 +102,11 @@ def log_weights(sampler, z_keys, first_draw, n_z, z_active, spec, tables, order,
     n_entities = company_var.shape[0] + 1
     block = 1024
     for b in prange((n + block - 1) // block):
-        z = np.zeros(n_z)
-        values = np.empty(spec.shape[0])
-        fill_fixed(values, spec)
-        paths = np.zeros((N_PATHS, n_entities, horizon))
-        cash0 = np.empty(n_entities)
-        gw = np.empty(horizon)
-        no_scores = np.empty((0, 0))
+        z, values, paths, cash0, gw, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
         for i in range(b * block, min((b + 1) * block, n)):
-            _draw_scores(first_draw + i, sampler, z_keys, no_scores, z_active, z)
-            _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
-            company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                          horizon, paths, cash0, gw)
+            simulate_draw(first_draw + i, sampler, z_keys, no_scores, z_active, z, values, spec, tables, order,
+                          family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
+                          factor_z, demand_loading, horizon, paths, cash0, gw)
             out[i] = log_likelihood(paths, values, company_var, observations, horizon)
 
 
@@ -149,23 +141,16 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
     n_slots = hists.shape[0]
     n_entities = hists.shape[1]
     for slot in prange(n_slots):
-        z = np.zeros(n_z)
-        values = np.empty(spec.shape[0])
-        fill_fixed(values, spec)
-        paths = np.zeros((N_PATHS, n_entities, horizon))
-        cash0 = np.empty(n_entities)
-        gw = np.empty(horizon)
-        no_scores = np.empty((0, 0))
+        z, values, paths, cash0, gw, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
         for ci in range(slot, batch_chunks, n_slots):
             sums[ci, :, :] = 0.0
             prior_sums[ci, :] = 0.0
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
             for draw in range(first, last):
-                _draw_scores(draw, sampler, z_keys, no_scores, z_active, z)
-                _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
-                company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                              horizon, paths, cash0, gw)
+                simulate_draw(draw, sampler, z_keys, no_scores, z_active, z, values, spec, tables, order,
+                              family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
+                              factor_z, demand_loading, horizon, paths, cash0, gw)
                 lw = log_likelihood(paths, values, company_var, observations, horizon)
                 w = _weight(draw, lw, lw_max, tail_draws, tail_lw)
                 if w == 0.0:

@@ -89,6 +89,31 @@ def _draw_scores(draw, sampler, z_keys, scores, z_active, z):
 
 
 @njit(cache=True, error_model="numpy")
+def draw_scratch(n_z, spec, n_entities, horizon):
+    """One thread's scratch for a draw: ``(z, values, paths, cash0, gw, no_scores)``.
+
+    ``values`` has the fixed priors written once; ``gw`` holds one contract's
+    GW by year; ``no_scores`` is the empty score matrix of the RNG samplers.
+    """
+    z = np.zeros(n_z)
+    values = np.empty(spec.shape[0])
+    fill_fixed(values, spec)
+    return (z, values, np.zeros((N_PATHS, n_entities, horizon)), np.empty(n_entities), np.empty(horizon),
+            np.empty((0, 0)))
+
+
+@njit(cache=True, error_model="numpy", inline="always")  # per draw: 13 % slower as a call (4e6 draws, 1 thread)
+def simulate_draw(draw, sampler, z_keys, scores, z_active, z, values, spec, tables, order, family_start,
+                  copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading,
+                  horizon, paths, cash0, gw):
+    """Draw ``draw``'s normal scores, its prior values and its yearly paths (into the scratch arrays)."""
+    _draw_scores(draw, sampler, z_keys, scores, z_active, z)
+    _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
+    company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon,
+                  paths, cash0, gw)
+
+
+@njit(cache=True, error_model="numpy")
 def _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol):
     # Gaussian copula: z[idx] <- L @ z[idx], in place from the last row up.
     for i in range(copula_index.shape[0] - 1, -1, -1):
@@ -176,14 +201,8 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
     """
     n_slots = counts.shape[0]
     n_entities = counts.shape[1]
-    n_variates = spec.shape[0]
     for slot in prange(n_slots):
-        z = np.zeros(n_z)
-        values = np.empty(n_variates)
-        fill_fixed(values, spec)
-        paths = np.zeros((N_PATHS, n_entities, horizon))
-        cash0 = np.empty(n_entities)
-        gw = np.empty(horizon)
+        z, values, paths, cash0, gw, _ = draw_scratch(n_z, spec, n_entities, horizon)
         slot_counts = counts[slot]
         slot_hists = hists[slot]
         for ci in range(slot, batch_chunks, n_slots):
@@ -192,10 +211,9 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
             for draw in range(first, last):
-                _draw_scores(draw, sampler, z_keys, scores, z_active, z)
-                _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
-                company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
-                              demand_loading, horizon, paths, cash0, gw)
+                simulate_draw(draw, sampler, z_keys, scores, z_active, z, values, spec, tables, order,
+                              family_start, copula_index, copula_chol, company_var, contract_var,
+                              contract_ramp, factor_z, demand_loading, horizon, paths, cash0, gw)
                 discount = values[discount_var]
                 for e in range(n_entities):
                     outcome = entity_outcome(paths, e, cash0[e], discount, horizon)
@@ -245,18 +263,11 @@ def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order
     keep_paths = paths_out.shape[0] == n
     block = 1024
     for b in prange((n + block - 1) // block):
-        z = np.zeros(n_z)
-        values = np.empty(spec.shape[0])
-        fill_fixed(values, spec)
-        paths = np.zeros((N_PATHS, n_entities, horizon))
-        cash0 = np.empty(n_entities)
-        gw = np.empty(horizon)
-        no_scores = np.empty((0, 0))
+        z, values, paths, cash0, gw, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
         for i in range(b * block, min((b + 1) * block, n)):
-            _draw_scores(draw_index[i], sampler, z_keys, no_scores, z_active, z)
-            _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
-            company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
-                          demand_loading, horizon, paths, cash0, gw)
+            simulate_draw(draw_index[i], sampler, z_keys, no_scores, z_active, z, values, spec, tables, order,
+                          family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
+                          factor_z, demand_loading, horizon, paths, cash0, gw)
             discount = values[discount_var]
             for e in range(n_entities):
                 coverage, gap, _, _, breakeven, distress = entity_outcome(paths, e, cash0[e], discount, horizon)
