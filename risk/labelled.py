@@ -21,7 +21,7 @@ import html
 import numpy as np
 
 from .errors import InputError
-from .scenario.compile import variate_names
+from .scenario.compile import prior_variates
 from .scenario.display import cell
 from .scenario.schema import DOMAINS, PER_YEAR_PRIORS
 
@@ -39,10 +39,8 @@ def _kept(result):
 def _prior_arrays(result) -> dict:
     """Sampled prior values per prior path: (n,) or (n, year) for per-year priors."""
     kept = _kept(result)
-    names = variate_names(result.scenario)
     arrays = {}
-    for path, prior in result.scenario.priors():
-        columns = [i for i, name in enumerate(names) if name == path or name.startswith(path + "[")]
+    for path, (prior, columns) in prior_variates(result.scenario).items():
         name = path.rsplit(".", 1)[-1]
         values = kept.values[:, columns]
         arrays[path] = (values if name in PER_YEAR_PRIORS else values[:, 0], prior, name)

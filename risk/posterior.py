@@ -203,7 +203,7 @@ def weighted_probability(s, hit, hit_sq) -> dict:
 def summarise(found: dict, scenario, prior_result, observations, draws: int) -> Posterior:
     """Turn the weighted accumulators into a :class:`Posterior` beside the prior result."""
     from . import grade as grading
-    from .scenario.compile import variate_names
+    from .scenario.compile import prior_variates
 
     sums = found["sums"]
     ess = float(sums[0, ko.W_SUM] ** 2 / sums[0, ko.W_SQ])
@@ -244,11 +244,10 @@ def summarise(found: dict, scenario, prior_result, observations, draws: int) -> 
         shift[name] = {"p_shortfall_prior": prior_p, "p_shortfall_posterior": pp, "difference": pp - prior_p,
                        "se": math.sqrt(max(variance, 0.0)), "grade_prior": prior_result[name].grade,
                        "grade_posterior": grade}
-    names = variate_names(scenario)
     priors = {}
     total = sums[0, ko.W_SUM]
-    for path, prior in scenario.priors():
-        column = next(i for i, name in enumerate(names) if name == path or name.startswith(path + "["))
+    for path, (prior, columns) in prior_variates(scenario).items():
+        column = columns[0]  # a per-year prior: its first year
         p05, p95 = prior.ppf([0.05, 0.95])
         weighted = found["prior_hists"][column]
         priors[path] = {"prior_mean": prior.mean(), "prior_p5": float(p05), "prior_p95": float(p95),

@@ -28,6 +28,7 @@ from .kernels.simulate import C_SHORTFALL
 from .result import Z95, json_ready
 from .scenario import load_scenario
 from .scenario.compile import compile_scenario
+from .scenario.overrides import Override, as_overrides
 
 MAX_EVALUATIONS = 40
 
@@ -136,7 +137,7 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
     def p_at(value: float) -> float:
         if value not in cache:
             moved = load_scenario(scenario, stress=stress,
-                                  overrides=list(_as_list(overrides)) + [_set(key, value)])
+                                  overrides=as_overrides(overrides) + [_set(key, value)])
             # not cached on disk: a root search visits many one-off scenarios
             result = engine.run(compile_scenario(moved, use_cache=False), draws=draws, seed=seed, threads=threads)
             cache[value] = float(result.counts[e, C_SHORTFALL] / draws)
@@ -183,17 +184,7 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
     return result
 
 
-def _as_list(overrides):
-    from .scenario.overrides import from_mapping
-
-    if not overrides:
-        return []
-    return from_mapping(overrides) if isinstance(overrides, dict) else list(overrides)
-
-
 def _set(key, value):
-    from .scenario.overrides import Override
-
     return Override("set", key, value, f"breakeven {key}={value:g}")
 
 

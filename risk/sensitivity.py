@@ -43,7 +43,7 @@ from . import engine
 from .api import check_draws, check_seed, check_threads, resolve_scenario
 from .errors import InputError
 from .result import batch_se, json_ready
-from .scenario.compile import compile_scenario, pinned, score_groups
+from .scenario.compile import compile_scenario, pinned, prior_variates, score_groups
 
 BATCHES = 32
 LOW, HIGH = 0.10, 0.90
@@ -234,16 +234,7 @@ def _coverage(compiled, keys, draws, e, threads):
 
 def _varying_priors(loaded) -> dict:
     """Non-fixed priors: path -> (Prior, variate indices), in kernel order."""
-    from .scenario.compile import variate_names
-
-    names = variate_names(loaded)
-    result = {}
-    for path, prior in loaded.priors():
-        if prior.is_fixed():
-            continue
-        variates = [i for i, name in enumerate(names) if name == path or name.startswith(path + "[")]
-        result[path] = (prior, variates)
-    return result
+    return {path: found for path, found in prior_variates(loaded).items() if not found[0].is_fixed()}
 
 
 def _bar(path, low_value, high_value, low, high) -> TornadoBar:

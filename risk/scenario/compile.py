@@ -199,6 +199,20 @@ def variate_names(scenario: Scenario) -> list[str]:
     return names
 
 
+def prior_variates(scenario: Scenario) -> dict:
+    """Every prior with the indices of its variates, in kernel order: ``path -> (Prior, [index, ...])``.
+
+    A per-year prior has ``horizon`` consecutive variates, any other prior one
+    (the layout of ``variate_names`` and of the compiled ``spec``).
+    """
+    found, index = {}, 0
+    for path, prior in scenario.priors():
+        count = scenario.horizon if path.rsplit(".", 1)[-1] in PER_YEAR_PRIORS else 1
+        found[path] = (prior, list(range(index, index + count)))
+        index += count
+    return found
+
+
 def score_names(scenario: Scenario) -> list[str]:
     """Name of every normal score of a draw, in kernel order: the variates, then
     each company's growth shocks, then the common demand factor."""

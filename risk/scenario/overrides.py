@@ -153,6 +153,13 @@ def from_mapping(mapping, *, origin: str = "overrides") -> list[Override]:
     return result
 
 
+def as_overrides(overrides) -> list[Override]:
+    """Overrides as a list: ``None``, a mapping (the API form) or a sequence of ``Override``."""
+    if not overrides:
+        return []
+    return from_mapping(overrides) if isinstance(overrides, dict) else list(overrides)
+
+
 STRESS_KEYS = ("name", "description", "set", "scale", "shift")
 
 
@@ -558,5 +565,5 @@ def to_raw(prior: Prior, note: str = "") -> dict:
     return raw
 
 
-__all__ = ["Override", "Overlay", "Scale", "Shift", "apply_overrides", "from_mapping", "move_quantile",
+__all__ = ["Override", "Overlay", "Scale", "Shift", "apply_overrides", "as_overrides", "from_mapping", "move_quantile",
            "parse_assignment", "parse_overlay", "to_raw", "transform"]

@@ -236,8 +236,8 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
     for name in ([stress] if isinstance(stress, (str, Path)) else list(stress or ())):
         overlay = ov.load_overlay(name)
         changes.append((f"stress {overlay.name}", overlay.overrides))
-    if overrides:
-        listed = (ov.from_mapping(overrides) if isinstance(overrides, dict) else list(overrides))
+    listed = ov.as_overrides(overrides)
+    if listed:
         changes.append((None, listed))
     if not changes:
         return parse_scenario(data, source=str(path))
