@@ -11,7 +11,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -31,6 +31,15 @@ _SET_HELP = "Override a key: KEY=VALUE (e.g. companies.openai.revenue0.p50=30; '
 _SCALE_HELP = "Multiply a prior (as a random variable), number or list: KEY=FACTOR. Repeatable."
 _SHIFT_HELP = "Add to a prior (as a random variable), number or list: KEY=DELTA. Repeatable."
 _STRESS_HELP = "Apply a stress overlay (a name from `risk stress list`, or a file). Repeatable, in order."
+
+# Options several commands share, declared once.
+ThreadsOption = Annotated[Optional[int], typer.Option("--threads", help="Threads (results do not depend on it).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only, on stdout.")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON to this file (atomically).")]
+SetOption = Annotated[Optional[list[str]], typer.Option("--set", help=_SET_HELP)]
+ScaleOption = Annotated[Optional[list[str]], typer.Option("--scale", help=_SCALE_HELP)]
+ShiftOption = Annotated[Optional[list[str]], typer.Option("--shift", help=_SHIFT_HELP)]
+StressOption = Annotated[Optional[list[str]], typer.Option("--stress", help=_STRESS_HELP)]
 
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 _DRAWS = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+]?[0-9]+)?)\s*([kKMGBT]?)\s*$")
@@ -138,14 +147,14 @@ def simulate(
     scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
     draws: str = typer.Option("1e6", "--draws", "-n", help="Number of draws: 1e7, 10_000_000 or 10M."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed in [0, 2**63); default: a fresh one, reported."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    threads: ThreadsOption = None,
+    as_json: JsonOption = False,
+    out: OutOption = None,
     progress: bool = typer.Option(False, "--progress", help="Show a progress bar even when stderr is not a terminal."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
-    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
-    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
-    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+    sets: SetOption = None,
+    scales: ScaleOption = None,
+    shifts: ShiftOption = None,
+    stress: StressOption = None,
     sampler: str = typer.Option("mc", "--sampler", help="mc, antithetic or rqmc (scrambled Sobol, errors from replicates)."),
     replicates: int = typer.Option(16, "--replicates", help="Independent randomisations for --sampler rqmc."),
     target_mcse: Optional[float] = typer.Option(None, "--target-mcse", help="Run in rounds until every probability's standard error is at most this (absolute)."),
@@ -185,11 +194,7 @@ def simulate(
         if handle is not None:
             handle.close()
     bar.close()
-    payload = json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default)
-    if out is not None:
-        api.write_atomic(out, payload + "\n")
-    if as_json:
-        sys.stdout.write(payload + "\n")
+    if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
     console = Console()
     console.print(_results_table(result))
@@ -219,6 +224,16 @@ def _check_run_options(seed, threads) -> None:
                          allowed="an integer >= 1")
 
 
+def _emit_json(data: dict, *, out, as_json: bool) -> bool:
+    """Write ``data`` as JSON to ``out`` (atomically) and, with ``--json``, to stdout; True when printed."""
+    payload = json.dumps(data, indent=2, allow_nan=False, default=_json_default) + "\n"
+    if out is not None:
+        api.write_atomic(out, payload)
+    if as_json:
+        sys.stdout.write(payload)
+    return as_json
+
+
 def _json_default(value):
     raise TypeError(f"not JSON-serialisable: {value!r}")
 
@@ -229,9 +244,9 @@ def compare(
     b: str = typer.Argument(..., help="Scenario B: a file or embedded name (the change)."),
     draws: str = typer.Option("1e6", "--draws", "-n", help="Paired draws per scenario: 1e6, 1_000_000 or 1M."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Shared seed; default: a fresh one, reported."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    threads: ThreadsOption = None,
+    as_json: JsonOption = False,
+    out: OutOption = None,
     progress: bool = typer.Option(False, "--progress", help="Show a progress bar even when stderr is not a terminal."),
     stress_a: Optional[list[str]] = typer.Option(None, "--stress-a", help="Stress overlay on A. Repeatable."),
     stress_b: Optional[list[str]] = typer.Option(None, "--stress-b", help="Stress overlay on B. Repeatable."),
@@ -257,11 +272,7 @@ def compare(
         bar.close()
         _fail(err)
     bar.close()
-    payload = json.dumps(comparison.to_dict(), indent=2, allow_nan=False, default=_json_default)
-    if out is not None:
-        api.write_atomic(out, payload + "\n")
-    if as_json:
-        sys.stdout.write(payload + "\n")
+    if _emit_json(comparison.to_dict(), out=out, as_json=as_json):
         return
     console = Console()
     console.print(_comparison_table(comparison))
@@ -304,13 +315,13 @@ def exposure(
     scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
     draws: str = typer.Option("1e6", "--draws", "-n", help="Number of draws."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
-    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
-    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
-    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+    threads: ThreadsOption = None,
+    as_json: JsonOption = False,
+    out: OutOption = None,
+    sets: SetOption = None,
+    scales: ScaleOption = None,
+    shifts: ShiftOption = None,
+    stress: StressOption = None,
 ) -> None:
     """Who holds the bag: revenue at risk, round-trip money and investment losses per provider."""
     try:
@@ -320,11 +331,7 @@ def exposure(
                               overrides=_overrides(sets, scales, shifts), stress=stress)
     except InputError as err:
         _fail(err)
-    payload = json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default)
-    if out is not None:
-        api.write_atomic(out, payload + "\n")
-    if as_json:
-        sys.stdout.write(payload + "\n")
+    if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
     Console().print(_provider_table(result))
 
@@ -351,9 +358,9 @@ def calibrate(
     observations: str = typer.Option("default", "--observations", help="A CSV of reported numbers ('default': the shipped one)."),
     draws: str = typer.Option("1e6", "--draws", "-n", help="Draws (each is weighted by its likelihood)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    threads: ThreadsOption = None,
+    as_json: JsonOption = False,
+    out: OutOption = None,
 ) -> None:
     """Update the priors with what was reported: PSIS-weighted posterior, every prior, the verdict's shift."""
     try:
@@ -362,11 +369,7 @@ def calibrate(
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations)
     except InputError as err:
         _fail(err)
-    payload = json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default)
-    if out is not None:
-        api.write_atomic(out, payload + "\n")
-    if as_json:
-        sys.stdout.write(payload + "\n")
+    if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
     console = Console()
     console.print(_posterior_table(result))
@@ -417,15 +420,15 @@ def sensitivity(
     draws: str = typer.Option("1e5", "--draws", "-n", help="Draws per tornado run and for the drivers."),
     sobol_draws: str = typer.Option("2e4", "--sobol-draws", help="Base sample N of the Sobol design ((2 + inputs) x N draws)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
+    threads: ThreadsOption = None,
     top: int = typer.Option(15, "--top", help="Rows shown per table (the JSON has all)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
+    as_json: JsonOption = False,
+    out: OutOption = None,
     progress: bool = typer.Option(False, "--progress", help="Show a progress bar even when stderr is not a terminal."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
-    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
-    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
-    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+    sets: SetOption = None,
+    scales: ScaleOption = None,
+    shifts: ShiftOption = None,
+    stress: StressOption = None,
 ) -> None:
     """What drives the verdict: tornado, Sobol indices of coverage, and the drivers of shortfall."""
     from .sensitivity import sensitivity as run_sensitivity
@@ -442,11 +445,7 @@ def sensitivity(
         bar.close()
         _fail(err)
     bar.close()
-    payload = json.dumps(found.to_dict(), indent=2, allow_nan=False, default=_json_default)
-    if out is not None:
-        api.write_atomic(out, payload + "\n")
-    if as_json:
-        sys.stdout.write(payload + "\n")
+    if _emit_json(found.to_dict(), out=out, as_json=as_json):
         return
     console = Console()
     title = f"{found.scenario.name} / {found.entity}: P(shortfall) {found.p_shortfall:.4f}, seed {found.seed}"
@@ -488,13 +487,13 @@ def breakeven(
     percentile: int = typer.Option(50, "--percentile", help="The percentile of the prior that moves (spread kept)."),
     draws: str = typer.Option("2e5", "--draws", "-n", help="Draws per evaluation (all on the same seed)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Threads (results do not depend on it)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only, on stdout."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file (atomically)."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
-    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
-    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
-    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+    threads: ThreadsOption = None,
+    as_json: JsonOption = False,
+    out: OutOption = None,
+    sets: SetOption = None,
+    scales: ScaleOption = None,
+    shifts: ShiftOption = None,
+    stress: StressOption = None,
 ) -> None:
     """Reverse stress: how far one prior must move for P(shortfall) to reach a target."""
     from .reverse import breakeven as run_breakeven
@@ -507,11 +506,7 @@ def breakeven(
                               stress=stress)
     except InputError as err:
         _fail(err)
-    payload = json.dumps(found.to_dict(), indent=2, allow_nan=False, default=_json_default)
-    if out is not None:
-        api.write_atomic(out, payload + "\n")
-    if as_json:
-        sys.stdout.write(payload + "\n")
+    if _emit_json(found.to_dict(), out=out, as_json=as_json):
         return
     console = Console()
     console.print(f"{found.prior}, p{found.percentile}: now {found.current_value:.4g}, "
@@ -585,10 +580,10 @@ def stress_list() -> None:
 @app.command()
 def validate(
     scenario: str = typer.Argument(..., help="Scenario file or embedded name."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
-    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
-    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
-    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+    sets: SetOption = None,
+    scales: ScaleOption = None,
+    shifts: ShiftOption = None,
+    stress: StressOption = None,
 ) -> None:
     """Check a scenario file (with any overrides and overlays); exit 2 with every problem found."""
     from .scenario import load_scenario
@@ -606,10 +601,10 @@ def validate(
 @priors_app.command("show")
 def priors_show(
     scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=_SET_HELP),
-    scales: Optional[list[str]] = typer.Option(None, "--scale", help=_SCALE_HELP),
-    shifts: Optional[list[str]] = typer.Option(None, "--shift", help=_SHIFT_HELP),
-    stress: Optional[list[str]] = typer.Option(None, "--stress", help=_STRESS_HELP),
+    sets: SetOption = None,
+    scales: ScaleOption = None,
+    shifts: ShiftOption = None,
+    stress: StressOption = None,
 ) -> None:
     """List every prior with its family, 5 / 50 / 95 % values and source (after overrides)."""
     from .scenario import load_scenario
