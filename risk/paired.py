@@ -150,51 +150,81 @@ def compare(a: str | Path | None = None, b: str | Path | None = None, *, draws: 
     >>> cmp = risk.compare("default", "default", stress_b="capex-overrun", draws=200_000, seed=1)  # doctest: +SKIP
     >>> cmp.summary()  # doctest: +SKIP
     """
+    draws = _check_paired_draws(draws)
+    seed = check_seed(seed)
+    threads = check_threads(threads)
+    scenario_a = resolve_scenario(a, overrides=overrides_a, stress=stress_a)
+    scenario_b = resolve_scenario(b, overrides=overrides_b, stress=stress_b)
+    return _compare(scenario_a, [scenario_b], draws=draws, seed=seed, threads=threads, progress=progress)[0]
+
+
+def compare_stresses(scenario: str | Path | None = None, stresses=(), *, draws: int = 1_000_000,
+                     seed: int | None = None, threads: int | None = None) -> dict:
+    """Compare each stress overlay with the plain scenario: ``{overlay: Comparison}``.
+
+    The same numbers as ``compare(scenario, scenario, stress_b=overlay)`` for
+    each overlay, but the plain scenario runs once for all of them.
+    """
+    draws = _check_paired_draws(draws)
+    seed = check_seed(seed)
+    threads = check_threads(threads)
+    base = resolve_scenario(scenario)
+    stressed = [resolve_scenario(scenario, stress=overlay) for overlay in stresses]
+    found = _compare(base, stressed, draws=draws, seed=seed, threads=threads) if stressed else []
+    return dict(zip(stresses, found))
+
+
+def _check_paired_draws(draws) -> int:
     draws = check_draws(draws)
     if draws < GROUPS * MIN_DRAWS_PER_GROUP:
         raise InputError(f"{draws:,} draws are too few for a paired comparison", source="draws",
                          allowed=f"at least {GROUPS * MIN_DRAWS_PER_GROUP:,} ({GROUPS} batches of "
                                  f"{MIN_DRAWS_PER_GROUP})")
-    seed = check_seed(seed)
-    threads = check_threads(threads)
-    scenario_a = resolve_scenario(a, overrides=overrides_a, stress=stress_a)
-    scenario_b = resolve_scenario(b, overrides=overrides_b, stress=stress_b)
-    compiled = [compile_scenario(scenario_a), compile_scenario(scenario_b)]
+    return draws
+
+
+def _compare(scenario_a, scenarios_b: list, *, draws: int, seed: int, threads: int, progress=None) -> list:
+    """B - A for every B of ``scenarios_b``, with A simulated once: one Comparison per B."""
+    sides = [scenario_a] + list(scenarios_b)
+    compiled = [compile_scenario(scenario) for scenario in sides]
     # batches must be whole chunks; about four chunks per batch keeps both threads busy
     chunk_size = min(engine.DEFAULT_CHUNK_SIZE, max(64, -(-draws // (GROUPS * 4))))
     n_chunks = -(-draws // chunk_size)
     bounds = np.linspace(0, n_chunks, GROUPS + 1).round().astype(int)
-    totals = [None, None]
-    per_group = [[], []]  # per side: list of {entity: {metric: value}}
+    totals = [None] * len(sides)
+    per_group = [[] for _ in sides]  # per side: list of {entity: {metric: value}}
     sizes = []
     start = time.perf_counter()
     done = 0
     for g in range(GROUPS):
         chunks = range(int(bounds[g]), int(bounds[g + 1]))
-        for side in (0, 1):
+        for side, scenario in enumerate(sides):
             part = engine.run(compiled[side], draws=draws, seed=seed, threads=threads,
                               chunk_size=chunk_size, chunks=chunks)
-            per_group[side].append(_group_metrics(part, (scenario_a, scenario_b)[side].entities))
+            per_group[side].append(_group_metrics(part, scenario.entities))
             totals[side] = part if totals[side] is None else engine.merge([totals[side], part])
             done += part.draws
             if progress is not None:
-                progress(done, 2 * draws)
+                progress(done, len(sides) * draws)
         sizes.append(part.draws)
-    wall = (time.perf_counter() - start) / 2
+    wall = (time.perf_counter() - start) / len(sides)
     results = [make_result(scenario, total, seed=seed, threads=threads, chunk_size=chunk_size,
                            wall_seconds=wall)
-               for scenario, total in zip((scenario_a, scenario_b), totals)]
-    shared = [e for e in scenario_a.entities if e in scenario_b.entities]
+               for scenario, total in zip(sides, totals)]
     weights = np.array(sizes, dtype=float) / sum(sizes)
-    differences = []
-    for entity in shared:
-        for metric in METRICS:
-            values_a = np.array([g[entity][metric] for g in per_group[0]])
-            values_b = np.array([g[entity][metric] for g in per_group[1]])
-            point_a = _headline(results[0][entity], metric)
-            point_b = _headline(results[1][entity], metric)
-            differences.append(_difference(entity, metric, point_a, point_b, values_a, values_b, weights))
-    return Comparison(a=results[0], b=results[1], differences=differences, groups=GROUPS)
+    comparisons = []
+    for b in range(1, len(sides)):
+        shared = [e for e in scenario_a.entities if e in sides[b].entities]
+        differences = []
+        for entity in shared:
+            for metric in METRICS:
+                values_a = np.array([group[entity][metric] for group in per_group[0]])
+                values_b = np.array([group[entity][metric] for group in per_group[b]])
+                point_a = _headline(results[0][entity], metric)
+                point_b = _headline(results[b][entity], metric)
+                differences.append(_difference(entity, metric, point_a, point_b, values_a, values_b, weights))
+        comparisons.append(Comparison(a=results[0], b=results[b], differences=differences, groups=GROUPS))
+    return comparisons
 
 
 def _group_metrics(part, entities) -> dict:

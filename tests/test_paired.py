@@ -90,3 +90,13 @@ def test_comparison_is_json_ready(small_scenario_file):
     assert set(payload["differences"]["sector"]) == {"p_shortfall", "p_distress", "funding_gap_mean",
                                                      "coverage_median"}
     assert "P(shortfall)" in repr(comparison)
+
+
+def test_many_overlays_against_one_base_equal_separate_comparisons(small_scenario_file):
+    from risk.paired import compare_stresses
+
+    together = compare_stresses(small_scenario_file, ["bear", "rate-shock"], draws=6400, seed=5)
+    for overlay, comparison in together.items():
+        alone = risk.compare(small_scenario_file, small_scenario_file, stress_b=overlay, draws=6400, seed=5)
+        assert [d.to_dict() for d in comparison.differences] == [d.to_dict() for d in alone.differences]
+        assert comparison.b.to_dict()["sector"] == alone.b.to_dict()["sector"]

@@ -6,7 +6,7 @@ import datetime as dt
 import time
 
 from .. import api
-from ..paired import compare
+from ..paired import compare_stresses
 from ..sensitivity import sensitivity
 from . import history
 from .definition import ReportDefinition
@@ -33,8 +33,8 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
     result_dict = result.to_dict()
     stress_rows = []
     if "stress" in sections:
-        for overlay in definition.stress:
-            comparison = compare(definition.scenario, definition.scenario, stress_b=overlay, draws=draws, seed=seed)
+        comparisons = compare_stresses(definition.scenario, definition.stress, draws=draws, seed=seed)
+        for overlay, comparison in comparisons.items():
             stress_rows.append({
                 "overlay": overlay,
                 "entities": {d.entity: {"a": d.a, "b": d.b, "difference": d.difference, "se": d.se,
