@@ -326,9 +326,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         # antithetic errors come from batches of chunks: keep at least 4 chunks per batch
         chunk_size = (engine.DEFAULT_CHUNK_SIZE if sampler != "antithetic"
                       else min(engine.DEFAULT_CHUNK_SIZE, max(256, draws // (4 * engine.ERROR_BATCHES))))
-    chunk_size = check_chunk_size(chunk_size)
-    if sampler == "antithetic":
-        chunk_size += chunk_size % 2  # a chunk holds whole pairs
+    chunk_size = engine.sampler_chunk_size(check_chunk_size(chunk_size), sampler)
     loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
     compiled = compile_scenario(loaded)
     start = time.perf_counter()

@@ -118,8 +118,7 @@ def run(client, compiled, *, draws: int, seed: int, chunk_size: int = engine.DEF
     if sampler not in ("mc", "antithetic"):
         raise InputError(f"the {sampler} sampler runs locally", source="sampler",
                          allowed="mc or antithetic on a cluster")
-    if sampler == "antithetic" and chunk_size % 2:
-        chunk_size += 1
+    chunk_size = engine.sampler_chunk_size(chunk_size, sampler)
     n_chunks = -(-draws // chunk_size)
     start = resume.next_chunk if resume is not None else 0
     compiled_future = client.scatter(compiled, broadcast=True)

@@ -104,8 +104,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     """
     horizon = compiled.horizon
     n_entities = compiled.n_companies + 1
-    if sampler == "antithetic" and chunk_size % 2:
-        chunk_size += 1
+    chunk_size = sampler_chunk_size(chunk_size, sampler)
     n_chunks = -(-draws // chunk_size)
     if chunks is None:
         chunks = range(resume.next_chunk if resume is not None else 0, n_chunks)
@@ -138,6 +137,11 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         result.counts += resume.counts
         result.hists += resume.hists
     return result
+
+
+def sampler_chunk_size(chunk_size: int, sampler: str) -> int:
+    """The chunk size a sampler runs with: antithetic chunks hold whole pairs (rounded up to even)."""
+    return chunk_size + chunk_size % 2 if sampler == "antithetic" else chunk_size
 
 
 def run_block(compiled: CompiledScenario, z_keys: np.ndarray, first: int, size: int, chunk_size: int,
