@@ -18,6 +18,7 @@ same day replaces that day's report and history row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -80,7 +81,7 @@ def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | N
     if out is not None:
         out = Path(out)
         history_path = out / definition.history.name
-        definition = _replace(definition, output=out, history=history_path)
+        definition = dataclasses.replace(definition, output=out, history=history_path)
     day = day or dt.datetime.now(dt.timezone.utc).date()
     definition.output.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(definition.output / f".{definition.name}.lock"))
@@ -129,12 +130,6 @@ def _temporary(target: Path) -> Path:
     os.umask(umask)
     os.chmod(name, 0o666 & ~umask)  # a memo in a shared folder is readable like any file written there
     return Path(name)
-
-
-def _replace(definition, **changes):
-    import dataclasses
-
-    return dataclasses.replace(definition, **changes)
 
 
 __all__ = ["ReportLocked", "ReportRun", "load_definition", "run_report"]
