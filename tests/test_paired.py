@@ -70,8 +70,9 @@ def test_paired_error_matches_the_spread_over_seeds(small_scenario_file):
         differences.append(d.difference)
         errors.append(d.se)
     ratio = np.std(differences, ddof=1) / np.sqrt(np.mean(np.square(errors)))
-    # an s.d. from 16 values has a relative error of about 1 / sqrt(30) = 0.18: 4 sigma each way
-    assert 1 - 4 * 0.18 < ratio < 1 + 4 * 0.18
+    # an s.d. from 16 values has a relative error of about 1 / sqrt(2 * (16 - 1)) = 0.18: 4 sigma each way
+    tolerance = 4 * 0.18
+    assert abs(ratio - 1) < tolerance, (ratio, tolerance)
 
 
 def test_too_few_draws_is_an_input_error(small_scenario_file):
