@@ -140,7 +140,8 @@ def rng_floor(draws: int) -> float:
     import risk  # noqa: F401  (configures the numba cache)
     from numba import njit, prange
 
-    from risk.kernels.rng import draw_offset, next_normal, seed_key, stream_keys
+    from risk.kernels.rng import seed_key, stream_keys
+    from risk.kernels.simulate import LANES, SAMPLER_MC, draw_scores, set_block
     from risk.kernels.sampling import fill_fixed, sample_values
     from risk.scenario import load_scenario
     from risk.scenario.compile import compile_scenario
@@ -150,18 +151,21 @@ def rng_floor(draws: int) -> float:
 
     @njit(parallel=True)
     def variates_only(draws, n_z, z_keys, z_active, spec, tables, order, family_start):
+        # the engine's own score and value stages, on its blocks of draws
         total = 0.0
         for slot in prange(2):
-            z = np.zeros(n_z)
-            values = np.empty(spec.shape[0])
+            block = np.zeros(LANES, dtype=np.int64)
+            z = np.zeros((n_z, LANES))
+            values = np.empty((spec.shape[0], LANES))
+            offsets = np.empty(LANES, dtype=np.uint64)
+            signs = np.empty(LANES)
             fill_fixed(values, spec)
             acc = 0.0
-            for d in range(slot, draws, 2):
-                offset = draw_offset(d)
-                for j in range(z_active.shape[0]):
-                    z[z_active[j]], _ = next_normal(z_keys[j] + offset)
+            for first in range(slot * LANES, draws, 2 * LANES):
+                set_block(block, first, draws)
+                draw_scores(block, SAMPLER_MC, z_keys, np.empty((0, 0)), z_active, z, offsets, signs)
                 sample_values(z, values, spec, tables, order, family_start)
-                acc += values[0]
+                acc += values[0, 0]
             total += acc
         return total
 

@@ -31,8 +31,8 @@ import numpy as np
 from numba import njit, prange
 
 from .histogram import bin_index
-from .model import CONTRACT_COMPANY, PATH_EARNINGS, contract_schedule
-from .simulate import SAMPLER_MC, draw_scratch, simulate_draw
+from .model import CONTRACT_COMPANY, PATH_EARNINGS
+from .simulate import LANES, SAMPLER_MC, block_scratch, set_block, simulate_block
 
 TIMING_PAST = 0
 TIMING_UPFRONT = 1
@@ -76,9 +76,12 @@ N_S = 13
 
 
 @njit(cache=True, error_model="numpy")
-def settle(values, paths, cash0, company_var, contract_var, contract_ramp, contract_terms, investments,
-           recovery, discount, horizon, gw, unit, inflow, paid_by, invested_by, out):
-    """Fill ``out[provider, X_*]`` with one draw's settlement (``out`` is zeroed here).
+def settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, contract_var, contract_terms,
+           investments, recovery, discount, horizon, gw, unit, inflow, paid_by, invested_by, out):
+    """Fill ``out[provider, X_*]`` with the settlement of lane ``lane``'s draw (``out`` is zeroed here).
+
+    ``values``, ``paths``, ``cash0``, ``contract_gw`` and ``contract_unit`` are a
+    block's (``simulate.simulate_block``).
 
     Scratch arrays: ``gw`` (n_contracts, horizon), ``unit`` (n_contracts,),
     ``inflow`` (horizon,), ``paid_by`` and ``invested_by`` (n_providers,).
@@ -88,19 +91,21 @@ def settle(values, paths, cash0, company_var, contract_var, contract_ramp, contr
     v = 1.0 / (1.0 + discount)
     out[:, :] = 0.0
     for k in range(n_contracts):
-        unit[k] = contract_schedule(values, contract_var, contract_ramp, k, horizon, gw[k])
+        unit[k] = contract_unit[k, lane]
+        for t in range(horizon):
+            gw[k, t] = contract_gw[k, t, lane]
     for c in range(company_var.shape[0]):
         for p in range(n_providers):
             paid_by[p] = 0.0
             invested_by[p] = 0.0
         for t in range(horizon):
             inflow[t] = 0.0
-        cash = cash0[c]
-        funding = cash0[c]
+        cash = cash0[c, lane]
+        funding = cash0[c, lane]
         for j in range(investments.shape[0]):
             if int(investments[j, INV_COMPANY]) != c:
                 continue
-            amount = values[int(investments[j, INV_VARIATE])]
+            amount = values[int(investments[j, INV_VARIATE]), lane]
             investor = int(investments[j, INV_INVESTOR])
             timing = int(investments[j, INV_TIMING])
             if timing == TIMING_PAST:
@@ -125,7 +130,7 @@ def settle(values, paths, cash0, company_var, contract_var, contract_ramp, contr
         factor = 1.0
         for t in range(horizon):
             factor *= v
-            earnings = paths[PATH_EARNINGS, c, t]
+            earnings = paths[PATH_EARNINGS, c, t, lane]
             if earnings > 0.0:
                 funding += earnings * factor
             cash += earnings + inflow[t]
@@ -229,7 +234,8 @@ def exposure_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n
     n_entities = company_var.shape[0] + 1
     n_contracts = contract_var.shape[0]
     for slot in prange(n_slots):
-        z, values, paths, cash0, gw_row, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
+        block = block_scratch(n_z, spec, n_entities, n_contracts, horizon)
+        draws, _, values, paths, cash0, contract_gw, contract_unit, _, _, _, no_scores = block
         gw = np.empty((n_contracts, horizon))
         unit = np.empty(n_contracts)
         inflow = np.empty(horizon)
@@ -240,10 +246,13 @@ def exposure_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n
             sums[ci, :, :] = 0.0
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
-            for draw in range(first, last):
-                simulate_draw(draw, SAMPLER_MC, z_keys, no_scores, z_active, z, values, spec, tables, order,
-                              family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
-                              factor_z, demand_loading, horizon, paths, cash0, gw_row)
-                settle(values, paths, cash0, company_var, contract_var, contract_ramp, contract_terms, investments,
-                       recovery, values[discount_var], horizon, gw, unit, inflow, paid_by, invested_by, out)
-                _accumulate(out, sums[ci], hists, slot)
+            for block_first in range(first, last, LANES):
+                set_block(draws, block_first, last)
+                simulate_block(block, SAMPLER_MC, z_keys, no_scores, z_active, spec, tables, order, family_start,
+                               copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                               demand_loading, horizon)
+                for lane in range(min(LANES, last - block_first)):
+                    settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, contract_var,
+                           contract_terms, investments, recovery, values[discount_var, lane], horizon, gw, unit,
+                           inflow, paid_by, invested_by, out)
+                    _accumulate(out, sums[ci], hists, slot)

@@ -18,9 +18,9 @@ positive overflow, with ``N = POSITIVE_BINS``.
 """
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
+
+from .bits import float_bits
 
 SUB_BITS = 7
 LOW_EXP = -20
@@ -41,22 +41,10 @@ _BIN_OFFSET = (1023 + LOW_EXP) << SUB_BITS
 _MAGNITUDE_MASK = (1 << 63) - 1
 
 
-@intrinsic
-def _float_bits(typingctx, value):
-    """Reinterpret a float64 as an int64 (a bit cast, no conversion)."""
-    if value != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
 @njit(cache=True)
 def bin_index(value):
     """Return the histogram bin of ``value`` (a scalar-only function: cheap to call)."""
-    bits = _float_bits(value)
+    bits = float_bits(value)
     position = ((bits & _MAGNITUDE_MASK) >> _MANTISSA_SHIFT) - _BIN_OFFSET
     if position < 0:  # magnitude below 2**LOW_EXP, zero included
         return ZERO_BIN

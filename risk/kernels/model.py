@@ -1,4 +1,4 @@
-"""The year-by-year coverage model of ``design/model.md`` for one draw.
+"""The year-by-year coverage model of ``design/model.md`` for a block of draws.
 
 Pure functions of arrays and scalars.  Index constants name the slots of the
 compiled scenario (``risk.scenario.compile`` fills them); entity ``n_companies``
@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from .elementary import exp
 
 # Company priors: column of ``company_var`` (index of the first variate).
 REVENUE0 = 0
@@ -47,7 +49,7 @@ _LN2 = math.log(2.0)
 GWYEAR_MWH_PER_1000 = 8.76  # 8,760 h: $/MWh x GW-year / 1000 = $B
 
 
-# Rows of the per-draw ``paths`` array (paths[row, entity, year]).
+# Rows of a block's ``paths`` array (paths[row, entity, year, lane]).
 PATH_REVENUE = 0
 PATH_EARNINGS = 1
 PATH_COST = 2
@@ -61,51 +63,105 @@ CONTRACT_COMPANY = N_CONTRACT_PRIORS
 CONTRACT_KIND = N_CONTRACT_PRIORS + 1
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def contract_schedule(values, contract_var, contract_ramp, k, horizon, gw):
-    """Fill ``gw[t]`` (GW of contract ``k`` online in year ``t``) and return its unit cost ($B per GW-year).
+# Draws per block: the model runs on blocks of draws, one draw per SIMD lane
+# (two AVX-512 vectors of doubles; a block's scratch stays in L1).  Loops
+# over lanes take their bound from an array's shape, not from this constant:
+# LLVM unrolls a loop of constant trip count 16 fully and then does not
+# vectorise it (measured).
+LANES = 16
 
-    A ramp delay shifts the whole ramp later; before its first year the ramp
-    is 0 and fractional delays interpolate linearly between years.
+# Rows of ``company_paths``'s scratch (one company at a time): row ``r`` of
+# lane ``lane`` is ``scratch[r * LANES + lane]``.  A flat array with this
+# fixed layout lets LLVM prove that the rows do not overlap, so the loops over
+# lanes compile to SIMD code (with 2-D rows of run-time stride they did not).
+_CUMULATIVE = 0
+_EXCESS = 1  # 2^(-(t-1)/halflife)
+_DECAY = 2
+_LOG_GROWTH_1 = 3
+_LOG_GROWTH_TERM = 4
+_SUPPLY_PER_GW = 5
+_REVENUE = 6
+_EARNINGS = 7
+_BOUND = 8
+_SHIFT = 9  # a contract's ramp shift (a whole number) and fraction
+_FRACTION = 10
+_DELIVERED = 11
+_GW = 12
+N_SCRATCH_ROWS = 13
+
+
+@njit(cache=True, error_model="numpy")
+def contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_gw, contract_unit, scratch):
+    """Fill ``contract_gw[k, t, lane]`` (GW of contract ``k`` online in year ``t``) and ``contract_unit[k, lane]``.
+
+    The unit cost is $B per GW-year: the lease price, or for an owned
+    contract capex over its life plus power.  A ramp delay shifts the whole
+    ramp later; before its first year the ramp is 0, after its last year it
+    stays at its last value, and fractional delays interpolate linearly
+    between years.  Branch-free over lanes (the out-of-ramp cases are
+    clamped indices and selects), so it runs as SIMD code.
     """
+    lanes = values.shape[1]  # == LANES; a run-time bound, see the note at LANES
     last_year = contract_ramp.shape[1] - 1
-    delivered = values[contract_var[k, DELIVERED_FRACTION]]
+    delivered = contract_var[k, DELIVERED_FRACTION]
+    delay = contract_var[k, RAMP_DELAY]
     if contract_var[k, CONTRACT_KIND] == KIND_LEASE:
-        unit_cost = values[contract_var[k, LEASE_PER_GW_YEAR]]
+        lease = contract_var[k, LEASE_PER_GW_YEAR]
+        for lane in range(lanes):
+            contract_unit[k, lane] = values[lease, lane]
     else:
-        unit_cost = (values[contract_var[k, CAPEX_PER_GW]] / values[contract_var[k, LIFE_YEARS]]
-                     + GWYEAR_MWH_PER_1000 * values[contract_var[k, PUE]]
-                     * values[contract_var[k, POWER_PRICE]] / 1000.0)
-    # year t sits at ramp position t - delay = (t + shift) + fraction
-    lag = -values[contract_var[k, RAMP_DELAY]]
-    shift_floor = math.floor(lag)
-    fraction = lag - shift_floor
-    shift = int(shift_floor)
+        capex, life = contract_var[k, CAPEX_PER_GW], contract_var[k, LIFE_YEARS]
+        pue, power = contract_var[k, PUE], contract_var[k, POWER_PRICE]
+        for lane in range(lanes):
+            contract_unit[k, lane] = (values[capex, lane] / values[life, lane]
+                                      + GWYEAR_MWH_PER_1000 * values[pue, lane] * values[power, lane] / 1000.0)
+    # Year t sits at ramp position t - delay = (t + shift) + fraction.  A
+    # shift below -(horizon + 1) or above the last year changes nothing (the
+    # ramp is 0 before its start and flat after its end), so it is clamped:
+    # a block then holds a few distinct shifts (typically 2 or 3), and the
+    # loop runs over those instead of gathering ramp values lane by lane
+    # (LLVM does not vectorise gathers here).
+    lowest_shift = last_year
+    highest_shift = -(horizon + 1)
+    for lane in range(lanes):
+        lag = -values[delay, lane]
+        shift = min(max(math.floor(lag), -(horizon + 1.0)), float(last_year))
+        scratch[_SHIFT * LANES + lane] = shift
+        scratch[_FRACTION * LANES + lane] = lag - math.floor(lag)
+        scratch[_DELIVERED * LANES + lane] = values[delivered, lane]
+        lowest_shift = min(lowest_shift, int(shift))
+        highest_shift = max(highest_shift, int(shift))
     for t in range(horizon):
-        i = t + shift
-        if i < -1:
-            gw[t] = 0.0
-            continue
-        if i >= last_year:
-            ramp = contract_ramp[k, last_year]
-        else:
-            left = contract_ramp[k, i] if i >= 0 else 0.0
-            ramp = left + fraction * (contract_ramp[k, i + 1] - left)
-        gw[t] = delivered * ramp
-    return unit_cost
+        for shift in range(lowest_shift, highest_shift + 1):
+            left = _ramp_at(contract_ramp, k, t + shift)
+            right = _ramp_at(contract_ramp, k, t + shift + 1) if t + shift < last_year else left
+            for lane in range(lanes):
+                gw = scratch[_DELIVERED * LANES + lane] * (left + scratch[_FRACTION * LANES + lane] * (right - left))
+                if scratch[_SHIFT * LANES + lane] == shift:
+                    scratch[_GW * LANES + lane] = gw
+        for lane in range(lanes):
+            contract_gw[k, t, lane] = scratch[_GW * LANES + lane]
+
+
+@njit(cache=True, error_model="numpy")
+def _ramp_at(contract_ramp, k, i):
+    # the ramp at whole year i: 0 before it starts, its last value after it ends
+    if i < 0:
+        return 0.0
+    return contract_ramp[k, min(i, contract_ramp.shape[1] - 1)]
 
 
 @njit(cache=True, error_model="numpy")
 def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                  horizon, paths, cash0, gw):
-    """Fill the per-entity, per-year paths of one draw (``design/model.md``).
+                  horizon, paths, cash0, contract_gw, contract_unit, scratch):
+    """Fill the per-entity, per-year paths of a block of ``LANES`` draws (``design/model.md``).
 
     Parameters
     ----------
-    values : numpy.ndarray of shape (n_variates,)
-        Sampled prior values of this draw.
-    z : numpy.ndarray
-        Normal scores of this draw (growth shocks and demand factor included).
+    values : numpy.ndarray of shape (n_variates, LANES)
+        Sampled prior values, one column per draw.
+    z : numpy.ndarray of shape (n_z, LANES)
+        Normal scores of the draws (growth shocks and demand factor included).
     company_var : numpy.ndarray of int64, shape (n_companies, N_COMPANY_PRIORS + 1)
         Index in ``values`` of each company prior; last column: index in ``z``
         of the company's first idiosyncratic growth shock.
@@ -120,19 +176,26 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
         Correlation of any two companies' growth shocks, in [0, 1].
     horizon : int
         Number of years ``T``.
-    paths : numpy.ndarray of shape (N_PATHS, n_companies + 1, horizon)
+    paths : numpy.ndarray of shape (N_PATHS, n_companies + 1, horizon, LANES)
         Output: revenue, earnings, compute cost, supply-bound flags and GW
         online; the last entity is the sector (supply-bound where any
         company is).
-    cash0 : numpy.ndarray of shape (n_companies + 1,)
+    cash0 : numpy.ndarray of shape (n_companies + 1, LANES)
         Output: starting cash of each entity.
-    gw : numpy.ndarray of shape (horizon,)
-        Scratch for one contract's GW by year (``contract_schedule``).
+    contract_gw : numpy.ndarray of shape (n_contracts, horizon, LANES)
+        Output: each contract's GW online by year (see ``contract_capacity``).
+    contract_unit : numpy.ndarray of shape (n_contracts, LANES)
+        Output: each contract's unit cost, $B per GW-year.
+    scratch : numpy.ndarray of shape (N_SCRATCH_ROWS * LANES,)
+        Scratch for one company's or contract's running state (layout above).
 
     Notes
     -----
-    Arrays are indexed, never sliced, in the loops (a slice costs a reference count).
+    Lanes (draws) are the innermost loop, so the year-by-year recursion runs
+    as SIMD code over the block; arrays are indexed, never sliced (a slice
+    costs a reference count).
     """
+    lanes = values.shape[1]  # == LANES; a run-time bound, see the note at LANES
     n_companies = company_var.shape[0]
     sector = n_companies
     common = math.sqrt(demand_loading)
@@ -140,57 +203,76 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
     for row in range(N_PATHS):
         for e in range(n_companies + 1):
             for t in range(horizon):
-                paths[row, e, t] = 0.0
-    # Capacity online and compute cost, contract by contract: a contract's
-    # unit cost and ramp offset are computed once per draw, not once per year.
+                for lane in range(lanes):
+                    paths[row, e, t, lane] = 0.0
     for k in range(contract_var.shape[0]):
+        contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_gw, contract_unit, scratch)
         c = contract_var[k, CONTRACT_COMPANY]
-        unit_cost = contract_schedule(values, contract_var, contract_ramp, k, horizon, gw)
         for t in range(horizon):
-            paths[PATH_CAPACITY, c, t] += gw[t]
-            paths[PATH_COST, c, t] += gw[t] * unit_cost
+            for lane in range(lanes):
+                gw = contract_gw[k, t, lane]
+                paths[PATH_CAPACITY, c, t, lane] += gw
+                paths[PATH_COST, c, t, lane] += gw * contract_unit[k, lane]
     for c in range(n_companies):
-        revenue0 = values[company_var[c, REVENUE0]]
-        log_growth_1 = math.log1p(values[company_var[c, GROWTH_INITIAL]])
-        log_growth_term = math.log1p(values[company_var[c, GROWTH_TERMINAL]])
-        decay = math.exp(-_LN2 / values[company_var[c, GROWTH_HALFLIFE]])
-        vol = values[company_var[c, GROWTH_VOL]]
-        opex_1 = values[company_var[c, OPEX_RATIO_INITIAL]]
-        opex_term = values[company_var[c, OPEX_RATIO_TERMINAL]]
-        # revenue per GW online: serving share x yield, eroded by the price decline
-        supply_per_gw = (1.0 - values[company_var[c, TRAINING_SHARE]]) * values[company_var[c, YIELD_PER_GW]]
-        price_keep = 1.0 - values[company_var[c, PRICE_DECLINE]]
-        utilization_0 = company_var[c, UTILIZATION]
+        revenue0 = company_var[c, REVENUE0]
+        vol = company_var[c, GROWTH_VOL]
+        opex_1 = company_var[c, OPEX_RATIO_INITIAL]
+        opex_term = company_var[c, OPEX_RATIO_TERMINAL]
         shock_0 = company_var[c, COMPANY_SHOCK_Z]
-        cash0[c] = values[company_var[c, CASH0]]
-        excess = 1.0  # 2^(-(t-1)/halflife)
-        cumulative = 0.0
+        utilization_0 = company_var[c, UTILIZATION]
+        price_decline = company_var[c, PRICE_DECLINE]
+        for lane in range(lanes):
+            scratch[_CUMULATIVE * LANES + lane] = 0.0
+            scratch[_EXCESS * LANES + lane] = 1.0
+            scratch[_DECAY * LANES + lane] = exp(-_LN2 / values[company_var[c, GROWTH_HALFLIFE], lane])
+            # revenue per GW online: serving share x yield, eroded by the price decline
+            scratch[_SUPPLY_PER_GW * LANES + lane] = ((1.0 - values[company_var[c, TRAINING_SHARE], lane])
+                                                      * values[company_var[c, YIELD_PER_GW], lane])
+            cash0[c, lane] = values[company_var[c, CASH0], lane]
+        for lane in range(lanes):  # log1p is a C library call: its own (scalar) loop
+            scratch[_LOG_GROWTH_1 * LANES + lane] = math.log1p(values[company_var[c, GROWTH_INITIAL], lane])
+            scratch[_LOG_GROWTH_TERM * LANES + lane] = math.log1p(values[company_var[c, GROWTH_TERMINAL], lane])
         for t in range(horizon):
-            shock = common * z[factor_z + t] + own * z[shock_0 + t]
-            cumulative += log_growth_term + (log_growth_1 - log_growth_term) * excess + vol * shock
-            demand = revenue0 * math.exp(cumulative)
-            supply = paths[PATH_CAPACITY, c, t] * values[utilization_0 + t] * supply_per_gw
-            if supply < demand:
-                revenue = supply
-                paths[PATH_SUPPLY_BOUND, c, t] = 1.0
-                paths[PATH_SUPPLY_BOUND, sector, t] = 1.0
-            else:
-                revenue = demand
-            paths[PATH_REVENUE, c, t] = revenue
-            paths[PATH_EARNINGS, c, t] = revenue * (1.0 - (opex_term + (opex_1 - opex_term) * excess))
-            excess *= decay
-            supply_per_gw *= price_keep
-    cash0[sector] = 0.0
+            # the recursion writes only the scratch (SIMD over lanes) ...
+            for lane in range(lanes):
+                shock = common * z[factor_z + t, lane] + own * z[shock_0 + t, lane]
+                excess = scratch[_EXCESS * LANES + lane]
+                log_growth_term = scratch[_LOG_GROWTH_TERM * LANES + lane]
+                cumulative = scratch[_CUMULATIVE * LANES + lane] + (
+                    log_growth_term + (scratch[_LOG_GROWTH_1 * LANES + lane] - log_growth_term) * excess
+                    + values[vol, lane] * shock)
+                scratch[_CUMULATIVE * LANES + lane] = cumulative
+                demand = values[revenue0, lane] * exp(cumulative)
+                supply = (paths[PATH_CAPACITY, c, t, lane] * values[utilization_0 + t, lane]
+                          * scratch[_SUPPLY_PER_GW * LANES + lane])
+                scratch[_BOUND * LANES + lane] = 1.0 if supply < demand else 0.0
+                revenue = min(supply, demand)
+                scratch[_REVENUE * LANES + lane] = revenue
+                opex_ratio = values[opex_term, lane] + (values[opex_1, lane] - values[opex_term, lane]) * excess
+                scratch[_EARNINGS * LANES + lane] = revenue * (1.0 - opex_ratio)
+                scratch[_EXCESS * LANES + lane] = excess * scratch[_DECAY * LANES + lane]
+                scratch[_SUPPLY_PER_GW * LANES + lane] *= 1.0 - values[price_decline, lane]
+            # ... then goes to the paths
+            for lane in range(lanes):
+                bound = scratch[_BOUND * LANES + lane]
+                paths[PATH_SUPPLY_BOUND, c, t, lane] = bound
+                paths[PATH_SUPPLY_BOUND, sector, t, lane] = max(paths[PATH_SUPPLY_BOUND, sector, t, lane], bound)
+                paths[PATH_REVENUE, c, t, lane] = scratch[_REVENUE * LANES + lane]
+                paths[PATH_EARNINGS, c, t, lane] = scratch[_EARNINGS * LANES + lane]
+    for lane in range(lanes):
+        cash0[sector, lane] = 0.0
     for c in range(n_companies):
-        cash0[sector] += cash0[c]
-        for t in range(horizon):
-            for row in (PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_CAPACITY):
-                paths[row, sector, t] += paths[row, c, t]
+        for lane in range(lanes):
+            cash0[sector, lane] += cash0[c, lane]
+        for row in (PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_CAPACITY):
+            for t in range(horizon):
+                for lane in range(lanes):
+                    paths[row, sector, t, lane] += paths[row, c, t, lane]
 
 
 @njit(cache=True, error_model="numpy")
-def entity_outcome(paths, e, cash0, discount, horizon):
-    """Per-draw outcomes of entity ``e``.
+def entity_outcome(paths, e, lane, cash0, discount, horizon):
+    """Per-draw outcomes of entity ``e`` in lane ``lane`` of a block.
 
     Returns
     -------
@@ -210,8 +292,8 @@ def entity_outcome(paths, e, cash0, discount, horizon):
     distress = False
     for t in range(horizon):
         factor *= v
-        earnings = paths[PATH_EARNINGS, e, t]
-        cost = paths[PATH_COST, e, t]
+        earnings = paths[PATH_EARNINGS, e, t, lane]
+        cost = paths[PATH_COST, e, t, lane]
         pv_earnings += earnings * factor
         pv_cost += cost * factor
         if cost > earnings:

@@ -25,7 +25,7 @@ from numba import njit, prange
 
 from .histogram import bin_index
 from .model import PATH_CAPACITY, PATH_REVENUE, REVENUE0, entity_outcome
-from .simulate import draw_scratch, simulate_draw
+from .simulate import LANES, block_scratch, set_block, simulate_block
 
 OBS_REVENUE = 0
 OBS_CAPACITY = 1
@@ -46,45 +46,45 @@ N_WEIGHTED = 10
 
 
 @njit(cache=True, error_model="numpy")
-def model_at(paths, values, company_var, company, kind, tau, horizon):
-    """The draw's annualized revenue or GW in service of ``company`` at ``tau`` years after as-of."""
+def model_at(paths, values, lane, company_var, company, kind, tau, horizon):
+    """Lane ``lane``'s annualized revenue or GW in service of ``company`` at ``tau`` years after as-of."""
     if kind == OBS_REVENUE:
-        start = math.log(values[company_var[company, REVENUE0]])
-        first = paths[PATH_REVENUE, company, 0]
+        start = math.log(values[company_var[company, REVENUE0], lane])
+        first = paths[PATH_REVENUE, company, 0, lane]
         if first <= 0.0 or start == -math.inf:
             return 0.0
         if tau <= 0.5:
             return math.exp(start + tau * (math.log(first) - start) / 0.5)
         position = tau + 0.5  # knots at t - 1/2, t = 1 .. horizon
         if position >= horizon:
-            return paths[PATH_REVENUE, company, horizon - 1]
+            return paths[PATH_REVENUE, company, horizon - 1, lane]
         i = int(position) - 1
-        left = paths[PATH_REVENUE, company, i]
-        right = paths[PATH_REVENUE, company, i + 1]
+        left = paths[PATH_REVENUE, company, i, lane]
+        right = paths[PATH_REVENUE, company, i + 1, lane]
         if left <= 0.0 or right <= 0.0:
             return 0.0
         fraction = position - (i + 1)
         return math.exp(math.log(left) + fraction * (math.log(right) - math.log(left)))
     position = tau + 0.5
     if position <= 1.0:
-        return paths[PATH_CAPACITY, company, 0]
+        return paths[PATH_CAPACITY, company, 0, lane]
     if position >= horizon:
-        return paths[PATH_CAPACITY, company, horizon - 1]
+        return paths[PATH_CAPACITY, company, horizon - 1, lane]
     i = int(position) - 1
     fraction = position - (i + 1)
-    return paths[PATH_CAPACITY, company, i] + fraction * (paths[PATH_CAPACITY, company, i + 1]
-                                                         - paths[PATH_CAPACITY, company, i])
+    left = paths[PATH_CAPACITY, company, i, lane]
+    return left + fraction * (paths[PATH_CAPACITY, company, i + 1, lane] - left)
 
 
 @njit(cache=True, error_model="numpy")
-def log_likelihood(paths, values, company_var, observations, horizon):
+def log_likelihood(paths, values, lane, company_var, observations, horizon):
     """Sum over observations of ``-((log y - log model) / sigma)**2 / 2`` (-inf if a model value is 0).
 
     ``observations`` has one row per observation: company, kind, tau, log value, sigma.
     """
     total = 0.0
     for j in range(observations.shape[0]):
-        modelled = model_at(paths, values, company_var, int(observations[j, 0]), int(observations[j, 1]),
+        modelled = model_at(paths, values, lane, company_var, int(observations[j, 0]), int(observations[j, 1]),
                             observations[j, 2], horizon)
         if modelled <= 0.0:
             return -math.inf
@@ -100,14 +100,18 @@ def log_weights(sampler, z_keys, first_draw, n_z, z_active, spec, tables, order,
     """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``."""
     n = out.shape[0]
     n_entities = company_var.shape[0] + 1
-    block = 1024
-    for b in prange((n + block - 1) // block):
-        z, values, paths, cash0, gw, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
-        for i in range(b * block, min((b + 1) * block, n)):
-            simulate_draw(first_draw + i, sampler, z_keys, no_scores, z_active, z, values, spec, tables, order,
-                          family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
-                          factor_z, demand_loading, horizon, paths, cash0, gw)
-            out[i] = log_likelihood(paths, values, company_var, observations, horizon)
+    per_task = 64 * LANES
+    for task in prange((n + per_task - 1) // per_task):
+        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
+        draws, _, values, paths, cash0, _, _, _, _, _, no_scores = block
+        task_last = min((task + 1) * per_task, n)
+        for block_first in range(task * per_task, task_last, LANES):
+            set_block(draws, first_draw + block_first, first_draw + task_last)
+            simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
+                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                           demand_loading, horizon)
+            for lane in range(min(LANES, task_last - block_first)):
+                out[block_first + lane] = log_likelihood(paths, values, lane, company_var, observations, horizon)
 
 
 @njit(cache=True, error_model="numpy")
@@ -141,39 +145,51 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
     n_slots = hists.shape[0]
     n_entities = hists.shape[1]
     for slot in prange(n_slots):
-        z, values, paths, cash0, gw, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
+        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
+        draws, _, values, paths, cash0, _, _, _, _, _, no_scores = block
         for ci in range(slot, batch_chunks, n_slots):
             sums[ci, :, :] = 0.0
             prior_sums[ci, :] = 0.0
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
-            for draw in range(first, last):
-                simulate_draw(draw, sampler, z_keys, no_scores, z_active, z, values, spec, tables, order,
-                              family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
-                              factor_z, demand_loading, horizon, paths, cash0, gw)
-                lw = log_likelihood(paths, values, company_var, observations, horizon)
-                w = _weight(draw, lw, lw_max, tail_draws, tail_lw)
-                if w == 0.0:
-                    continue
-                units = np.int64(w * WEIGHT_SCALE + 0.5)
-                w2 = w * w
-                discount = values[discount_var]
-                for e in range(n_entities):
-                    coverage, gap, _, pv_cost, _, distress = entity_outcome(paths, e, cash0[e], discount, horizon)
-                    sums[ci, e, W_SUM] += w
-                    sums[ci, e, W_SQ] += w2
-                    if coverage < 1.0:
-                        sums[ci, e, W_SHORT] += w
-                        sums[ci, e, W_SHORT_SQ] += w2
-                    if distress:
-                        sums[ci, e, W_DISTRESS] += w
-                        sums[ci, e, W_DISTRESS_SQ] += w2
-                    sums[ci, e, W_GAP] += w * gap
-                    sums[ci, e, W_GAP_W2] += w2 * gap
-                    sums[ci, e, W_GAP2_W2] += w2 * gap * gap
-                    sums[ci, e, W_PV_COST] += w * pv_cost
-                    hists[slot, e, 0, bin_index(coverage)] += units
-                    hists[slot, e, 1, bin_index(gap)] += units
-                for v in range(values.shape[0]):
-                    prior_sums[ci, v] += w * values[v]
-                    prior_hists[slot, v, bin_index(values[v])] += units
+            for block_first in range(first, last, LANES):
+                set_block(draws, block_first, last)
+                simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
+                               copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                               demand_loading, horizon)
+                for lane in range(min(LANES, last - block_first)):
+                    _add_weighted(draws[lane], lane, values, paths, cash0, company_var, observations, lw_max,
+                                  tail_draws, tail_lw, discount_var, horizon, sums[ci], prior_sums[ci],
+                                  hists[slot], prior_hists[slot])
+
+
+@njit(cache=True, error_model="numpy")
+def _add_weighted(draw, lane, values, paths, cash0, company_var, observations, lw_max, tail_draws, tail_lw,
+                  discount_var, horizon, sums, prior_sums, hists, prior_hists):
+    # one draw's contribution to the weighted sums and fixed-point histograms
+    lw = log_likelihood(paths, values, lane, company_var, observations, horizon)
+    w = _weight(draw, lw, lw_max, tail_draws, tail_lw)
+    if w == 0.0:
+        return
+    units = np.int64(w * WEIGHT_SCALE + 0.5)
+    w2 = w * w
+    discount = values[discount_var, lane]
+    for e in range(hists.shape[0]):
+        coverage, gap, _, pv_cost, _, distress = entity_outcome(paths, e, lane, cash0[e, lane], discount, horizon)
+        sums[e, W_SUM] += w
+        sums[e, W_SQ] += w2
+        if coverage < 1.0:
+            sums[e, W_SHORT] += w
+            sums[e, W_SHORT_SQ] += w2
+        if distress:
+            sums[e, W_DISTRESS] += w
+            sums[e, W_DISTRESS_SQ] += w2
+        sums[e, W_GAP] += w * gap
+        sums[e, W_GAP_W2] += w2 * gap
+        sums[e, W_GAP2_W2] += w2 * gap * gap
+        sums[e, W_PV_COST] += w * pv_cost
+        hists[e, 0, bin_index(coverage)] += units
+        hists[e, 1, bin_index(gap)] += units
+    for v in range(values.shape[0]):
+        prior_sums[v] += w * values[v, lane]
+        prior_hists[v, bin_index(values[v, lane])] += units

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from .histogram import N_BINS, bin_index
-from .model import (N_PATHS, PATH_COST, PATH_EARNINGS, PATH_REVENUE, PATH_SUPPLY_BOUND,
+from .model import (LANES, N_PATHS, N_SCRATCH_ROWS, PATH_COST, PATH_EARNINGS, PATH_REVENUE, PATH_SUPPLY_BOUND,
                     company_paths, entity_outcome)
 from .rng import draw_offset, next_normal
 from .sampling import fill_fixed, sample_values
@@ -70,62 +70,87 @@ def n_histograms(horizon):
 
 
 @njit(cache=True, error_model="numpy")
-def _draw_scores(draw, sampler, z_keys, scores, z_active, z):
-    # fixed priors' scores are never drawn: nothing reads them.  The keys are
-    # contiguous (one load per score; an indexed key load cost 15 %).
+def draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs):
+    """Fill ``z[:, lane]`` with the normal scores of draw ``draws[lane]`` (``SAMPLER_*`` says from where).
+
+    Fixed priors' scores are never drawn: nothing reads them.  ``offsets``
+    and ``signs`` are scratch of one entry per lane.
+    """
+    # The keys are contiguous (one load per score; an indexed key load cost 15 %).
+    lanes = draws.shape[0]
     if sampler == SAMPLER_SCORES:
         for j in range(z_active.shape[0]):
-            z[z_active[j]] = scores[draw, j]
-    elif sampler == SAMPLER_ANTITHETIC:
-        offset = draw_offset(draw >> 1)
-        sign = -1.0 if draw & 1 else 1.0
-        for j in range(z_active.shape[0]):
-            score, _ = next_normal(z_keys[j] + offset)
-            z[z_active[j]] = sign * score
-    else:
-        offset = draw_offset(draw)
-        for j in range(z_active.shape[0]):
-            z[z_active[j]], _ = next_normal(z_keys[j] + offset)
+            for lane in range(lanes):
+                z[z_active[j], lane] = scores[draws[lane], j]
+        return
+    for lane in range(lanes):
+        if sampler == SAMPLER_ANTITHETIC:
+            offsets[lane] = draw_offset(draws[lane] >> 1)
+            signs[lane] = -1.0 if draws[lane] & 1 else 1.0
+        else:
+            offsets[lane] = draw_offset(draws[lane])
+            signs[lane] = 1.0  # a product with 1.0 is exact: the plain draw's own score
+    for j in range(z_active.shape[0]):
+        key = z_keys[j]
+        row = z_active[j]
+        for lane in range(lanes):
+            score, _ = next_normal(key + offsets[lane])
+            z[row, lane] = signs[lane] * score
 
 
 @njit(cache=True, error_model="numpy")
-def draw_scratch(n_z, spec, n_entities, horizon):
-    """One thread's scratch for a draw: ``(z, values, paths, cash0, gw, no_scores)``.
+def block_scratch(n_z, spec, n_entities, n_contracts, horizon):
+    """One thread's scratch for a block of ``LANES`` draws (a tuple, :func:`simulate_block` fills it).
 
-    ``values`` has the fixed priors written once; ``gw`` holds one contract's
-    GW by year; ``no_scores`` is the empty score matrix of the RNG samplers.
+    Returns ``(draws, z, values, paths, cash0, contract_gw, contract_unit,
+    company, offsets, signs, no_scores)``: the block's draw indices, normal
+    scores ``(n_z, LANES)``, prior values ``(n_variates, LANES)`` with the
+    fixed priors written once, paths ``(N_PATHS, n_entities, horizon,
+    LANES)``, starting cash ``(n_entities, LANES)``, each contract's GW by
+    year ``(n_contracts, horizon, LANES)`` and unit cost ``(n_contracts,
+    LANES)``, the model's flat scratch (``model.company_paths``), the lanes'
+    stream offsets and signs, and the empty score matrix of the RNG samplers.
     """
-    z = np.zeros(n_z)
-    values = np.empty(spec.shape[0])
+    values = np.empty((spec.shape[0], LANES))
     fill_fixed(values, spec)
-    return (z, values, np.zeros((N_PATHS, n_entities, horizon)), np.empty(n_entities), np.empty(horizon),
-            np.empty((0, 0)))
-
-
-@njit(cache=True, error_model="numpy", inline="always")  # per draw: 13 % slower as a call (4e6 draws, 1 thread)
-def simulate_draw(draw, sampler, z_keys, scores, z_active, z, values, spec, tables, order, family_start,
-                  copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                  horizon, paths, cash0, gw):
-    """Draw ``draw``'s normal scores, its prior values and its yearly paths (into the scratch arrays)."""
-    _draw_scores(draw, sampler, z_keys, scores, z_active, z)
-    _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol)
-    company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon,
-                  paths, cash0, gw)
+    return (np.zeros(LANES, dtype=np.int64), np.zeros((n_z, LANES)), values,
+            np.zeros((N_PATHS, n_entities, horizon, LANES)), np.zeros((n_entities, LANES)),
+            np.zeros((n_contracts, horizon, LANES)), np.zeros((n_contracts, LANES)),
+            np.empty(N_SCRATCH_ROWS * LANES), np.empty(LANES, dtype=np.uint64), np.empty(LANES), np.empty((0, 0)))
 
 
 @njit(cache=True, error_model="numpy")
-def _sample_draw(z, values, spec, tables, order, family_start, copula_index, copula_chol):
+def set_block(draws, first, last):
+    """Point the block at draws ``first, first + 1, ...``; lanes past ``last - 1`` repeat it (and are ignored)."""
+    for lane in range(draws.shape[0]):
+        draws[lane] = min(first + lane, last - 1)
+
+
+@njit(cache=True, error_model="numpy")
+def simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start, copula_index,
+                   copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon):
+    """Fill the block's normal scores, prior values and yearly paths (``block``: see :func:`block_scratch`)."""
+    draws, z, values, paths, cash0, contract_gw, contract_unit, company, offsets, signs, _ = block
+    draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs)
+    _copula(z, copula_index, copula_chol)
+    sample_values(z, values, spec, tables, order, family_start)
+    company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon,
+                  paths, cash0, contract_gw, contract_unit, company)
+
+
+@njit(cache=True, error_model="numpy")
+def _copula(z, copula_index, copula_chol):
     # Gaussian copula: z[idx] <- L @ z[idx], in place from the last row up.
     for i in range(copula_index.shape[0] - 1, -1, -1):
-        acc = 0.0
-        for j in range(i + 1):
-            acc += copula_chol[i, j] * z[copula_index[j]]
-        z[copula_index[i]] = acc
-    sample_values(z, values, spec, tables, order, family_start)
+        for lane in range(z.shape[1]):
+            acc = 0.0
+            for j in range(i + 1):
+                acc += copula_chol[i, j] * z[copula_index[j], lane]
+            z[copula_index[i], lane] = acc
 
 
 @njit(cache=True, error_model="numpy")
-def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
+def _accumulate(e, lane, horizon, paths, outcome, counts, sums, hists):
     coverage, gap, pv_earnings, pv_cost, breakeven, distress = outcome
     if coverage < 1.0:
         counts[e, C_SHORTFALL] += 1
@@ -142,11 +167,11 @@ def _accumulate(e, horizon, paths, outcome, counts, sums, hists):
     hists[e, H_COVERAGE, bin_index(coverage)] += 1
     hists[e, H_GAP, bin_index(gap)] += 1
     for t in range(horizon):
-        if paths[PATH_SUPPLY_BOUND, e, t] > 0.0:
+        if paths[PATH_SUPPLY_BOUND, e, t, lane] > 0.0:
             counts[e, supply_first + t] += 1
-        revenue = paths[PATH_REVENUE, e, t]
-        earnings = paths[PATH_EARNINGS, e, t]
-        cost = paths[PATH_COST, e, t]
+        revenue = paths[PATH_REVENUE, e, t, lane]
+        earnings = paths[PATH_EARNINGS, e, t, lane]
+        cost = paths[PATH_COST, e, t, lane]
         sums[e, F_REVENUE + t] += revenue
         sums[e, F_REVENUE + horizon + t] += earnings
         sums[e, F_REVENUE + 2 * horizon + t] += cost
@@ -202,7 +227,8 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
     n_slots = counts.shape[0]
     n_entities = counts.shape[1]
     for slot in prange(n_slots):
-        z, values, paths, cash0, gw, _ = draw_scratch(n_z, spec, n_entities, horizon)
+        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
+        draws, _, values, paths, cash0, _, _, _, _, _, _ = block
         slot_counts = counts[slot]
         slot_hists = hists[slot]
         for ci in range(slot, batch_chunks, n_slots):
@@ -210,14 +236,17 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
             chunk_sums[:, :] = 0.0
             first = (first_chunk + ci) * chunk_size
             last = min(first + chunk_size, total_draws)
-            for draw in range(first, last):
-                simulate_draw(draw, sampler, z_keys, scores, z_active, z, values, spec, tables, order,
-                              family_start, copula_index, copula_chol, company_var, contract_var,
-                              contract_ramp, factor_z, demand_loading, horizon, paths, cash0, gw)
-                discount = values[discount_var]
-                for e in range(n_entities):
-                    outcome = entity_outcome(paths, e, cash0[e], discount, horizon)
-                    _accumulate(e, horizon, paths, outcome, slot_counts, chunk_sums, slot_hists)
+            for block_first in range(first, last, LANES):
+                set_block(draws, block_first, last)
+                simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start,
+                               copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                               demand_loading, horizon)
+                # lanes in draw order: the chunk's float sums add up in the order of its draws
+                for lane in range(min(LANES, last - block_first)):
+                    discount = values[discount_var, lane]
+                    for e in range(n_entities):
+                        outcome = entity_outcome(paths, e, lane, cash0[e, lane], discount, horizon)
+                        _accumulate(e, lane, horizon, paths, outcome, slot_counts, chunk_sums, slot_hists)
 
 
 @njit(cache=True, error_model="numpy")
@@ -261,25 +290,32 @@ def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order
     n_entities = outcomes_out.shape[1]
     keep_values = values_out.shape[0] == n
     keep_paths = paths_out.shape[0] == n
-    block = 1024
-    for b in prange((n + block - 1) // block):
-        z, values, paths, cash0, gw, no_scores = draw_scratch(n_z, spec, n_entities, horizon)
-        for i in range(b * block, min((b + 1) * block, n)):
-            simulate_draw(draw_index[i], sampler, z_keys, no_scores, z_active, z, values, spec, tables, order,
-                          family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
-                          factor_z, demand_loading, horizon, paths, cash0, gw)
-            discount = values[discount_var]
-            for e in range(n_entities):
-                coverage, gap, _, _, breakeven, distress = entity_outcome(paths, e, cash0[e], discount, horizon)
-                outcomes_out[i, e, R_COVERAGE] = coverage
-                outcomes_out[i, e, R_GAP] = gap
-                outcomes_out[i, e, R_BREAKEVEN] = breakeven
-                outcomes_out[i, e, R_DISTRESS] = 1.0 if distress else 0.0
-                if keep_paths:
-                    for t in range(horizon):
-                        paths_out[i, 0, e, t] = paths[PATH_REVENUE, e, t]
-                        paths_out[i, 1, e, t] = paths[PATH_EARNINGS, e, t]
-                        paths_out[i, 2, e, t] = paths[PATH_COST, e, t]
-            if keep_values:
-                for v in range(values.shape[0]):
-                    values_out[i, v] = values[v]
+    per_task = 64 * LANES
+    for task in prange((n + per_task - 1) // per_task):
+        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
+        draws, _, values, paths, cash0, _, _, _, _, _, no_scores = block
+        task_last = min((task + 1) * per_task, n)
+        for block_first in range(task * per_task, task_last, LANES):
+            for lane in range(LANES):
+                draws[lane] = draw_index[min(block_first + lane, task_last - 1)]
+            simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
+                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                           demand_loading, horizon)
+            for lane in range(min(LANES, task_last - block_first)):
+                i = block_first + lane
+                discount = values[discount_var, lane]
+                for e in range(n_entities):
+                    coverage, gap, _, _, breakeven, distress = entity_outcome(paths, e, lane, cash0[e, lane],
+                                                                              discount, horizon)
+                    outcomes_out[i, e, R_COVERAGE] = coverage
+                    outcomes_out[i, e, R_GAP] = gap
+                    outcomes_out[i, e, R_BREAKEVEN] = breakeven
+                    outcomes_out[i, e, R_DISTRESS] = 1.0 if distress else 0.0
+                    if keep_paths:
+                        for t in range(horizon):
+                            paths_out[i, 0, e, t] = paths[PATH_REVENUE, e, t, lane]
+                            paths_out[i, 1, e, t] = paths[PATH_EARNINGS, e, t, lane]
+                            paths_out[i, 2, e, t] = paths[PATH_COST, e, t, lane]
+                if keep_values:
+                    for v in range(values.shape[0]):
+                        values_out[i, v] = values[v, lane]

@@ -39,14 +39,16 @@ def test_quantile_specified_priors_hit_their_quantiles(raw):
 def _draw_many(n, seed, spec, tables, order, family_start):
     key = seed_key(seed)
     out = np.empty(n)
-    z = np.empty(1)
-    values = np.empty(1)
+    lanes = 8
+    z = np.empty((1, lanes))
+    values = np.empty((1, lanes))
     fill_fixed(values, spec)
-    for d in range(n):
-        state = draw_state(key, d)
-        z[0], state = next_normal(state)
+    for first in range(0, n, lanes):
+        for lane in range(lanes):
+            z[0, lane], _ = next_normal(draw_state(key, first + lane))
         sample_values(z, values, spec, tables, order, family_start)
-        out[d] = values[0]
+        for lane in range(min(lanes, n - first)):
+            out[first + lane] = values[0, lane]
     return out
 
 
