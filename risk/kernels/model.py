@@ -270,38 +270,83 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
                     paths[row, sector, t, lane] += paths[row, c, t, lane]
 
 
-@njit(cache=True, error_model="numpy")
-def entity_outcome(paths, e, lane, cash0, discount, horizon):
-    """Per-draw outcomes of entity ``e`` in lane ``lane`` of a block.
+# Rows of ``entity_outcomes``'s output (outcomes[row, entity, lane]).
+OUT_COVERAGE = 0
+OUT_GAP = 1  # funding gap, PV
+OUT_PV_EARNINGS = 2
+OUT_PV_COST = 3
+OUT_BREAKEVEN = 4  # 0-based index of the first year with E_t >= I_t; horizon when none
+OUT_DISTRESS = 5  # 1.0 when cash C_t falls below zero in some year, else 0.0
+N_OUTCOMES = 6
 
-    Returns
-    -------
-    tuple
-        ``(coverage, funding_gap, pv_earnings, pv_cost, breakeven, distress)``
-        where ``breakeven`` is the 0-based index of the first year with
-        ``E_t >= I_t`` (``horizon`` when none) and ``distress`` is True when
-        cash ``C_t`` falls below zero in some year.
+# Rows of its scratch (flat, as ``company_paths``'s).
+_FACTOR = 0
+_DISCOUNT_STEP = 1
+_CASH = 2
+_PV_EARNINGS = 3
+_PV_COST = 4
+_GAP = 5
+_BREAKEVEN = 6
+_DISTRESS = 7
+
+
+@njit(cache=True, error_model="numpy")
+def entity_outcomes(paths, cash0, discount, horizon, outcomes, scratch):
+    """Per-draw outcomes of every entity of a block (``design/model.md``).
+
+    Parameters
+    ----------
+    paths, cash0 : numpy.ndarray
+        The block's paths and starting cash (:func:`company_paths`).
+    discount : numpy.ndarray of shape (LANES,)
+        Each draw's discount rate.
+    horizon : int
+        Number of years ``T``.
+    outcomes : numpy.ndarray of shape (N_OUTCOMES, n_entities, LANES)
+        Output: coverage ``PV(E) / PV(I)``, funding gap ``sum PV(max(I_t -
+        E_t, 0))``, PV of earnings and of compute cost, break-even year
+        index and distress flag (rows ``OUT_*``).
+    scratch : numpy.ndarray of shape (N_SCRATCH_ROWS * LANES,)
+        Flat scratch (its layout lets the loops over lanes vectorise).
+
+    Notes
+    -----
+    Year-dependent choices (loss year or not, first break-even year, cash
+    below zero) are selects, not branches: they vary from draw to draw, and
+    the loops over lanes run as SIMD code.
     """
-    v = 1.0 / (1.0 + discount)
-    factor = 1.0
-    pv_earnings = 0.0
-    pv_cost = 0.0
-    gap = 0.0
-    cash = cash0
-    breakeven = horizon
-    distress = False
-    for t in range(horizon):
-        factor *= v
-        earnings = paths[PATH_EARNINGS, e, t, lane]
-        cost = paths[PATH_COST, e, t, lane]
-        pv_earnings += earnings * factor
-        pv_cost += cost * factor
-        if cost > earnings:
-            gap += (cost - earnings) * factor
-        elif breakeven == horizon:
-            breakeven = t
-        cash += earnings - cost
-        if cash < 0.0:
-            distress = True
-    coverage = pv_earnings / pv_cost if pv_cost > 0.0 else np.inf
-    return coverage, gap, pv_earnings, pv_cost, breakeven, distress
+    lanes = discount.shape[0]  # == LANES; a run-time bound, see the note at LANES
+    for e in range(cash0.shape[0]):
+        for lane in range(lanes):
+            scratch[_FACTOR * LANES + lane] = 1.0
+            scratch[_DISCOUNT_STEP * LANES + lane] = 1.0 / (1.0 + discount[lane])
+            scratch[_CASH * LANES + lane] = cash0[e, lane]
+            scratch[_PV_EARNINGS * LANES + lane] = 0.0
+            scratch[_PV_COST * LANES + lane] = 0.0
+            scratch[_GAP * LANES + lane] = 0.0
+            scratch[_BREAKEVEN * LANES + lane] = horizon
+            scratch[_DISTRESS * LANES + lane] = 0.0
+        for t in range(horizon):
+            for lane in range(lanes):
+                factor = scratch[_FACTOR * LANES + lane] * scratch[_DISCOUNT_STEP * LANES + lane]
+                scratch[_FACTOR * LANES + lane] = factor
+                earnings = paths[PATH_EARNINGS, e, t, lane]
+                cost = paths[PATH_COST, e, t, lane]
+                scratch[_PV_EARNINGS * LANES + lane] += earnings * factor
+                scratch[_PV_COST * LANES + lane] += cost * factor
+                loss = cost > earnings
+                scratch[_GAP * LANES + lane] += (cost - earnings) * factor if loss else 0.0
+                breakeven = scratch[_BREAKEVEN * LANES + lane]
+                scratch[_BREAKEVEN * LANES + lane] = t if breakeven == horizon and not loss else breakeven
+                cash = scratch[_CASH * LANES + lane] + (earnings - cost)
+                scratch[_CASH * LANES + lane] = cash
+                scratch[_DISTRESS * LANES + lane] = 1.0 if cash < 0.0 else scratch[_DISTRESS * LANES + lane]
+        for lane in range(lanes):
+            pv_cost = scratch[_PV_COST * LANES + lane]
+            pv_earnings = scratch[_PV_EARNINGS * LANES + lane]
+            outcomes[OUT_COVERAGE, e, lane] = pv_earnings / pv_cost if pv_cost > 0.0 else np.inf
+            outcomes[OUT_GAP, e, lane] = scratch[_GAP * LANES + lane]
+            outcomes[OUT_PV_EARNINGS, e, lane] = pv_earnings
+            outcomes[OUT_PV_COST, e, lane] = pv_cost
+            outcomes[OUT_BREAKEVEN, e, lane] = scratch[_BREAKEVEN * LANES + lane]
+            outcomes[OUT_DISTRESS, e, lane] = scratch[_DISTRESS * LANES + lane]

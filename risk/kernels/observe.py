@@ -24,7 +24,8 @@ import numpy as np
 from numba import njit, prange
 
 from .histogram import bin_index
-from .model import PATH_CAPACITY, PATH_REVENUE, REVENUE0, entity_outcome
+from .model import (N_OUTCOMES, OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_REVENUE,
+                    REVENUE0, entity_outcomes)
 from .simulate import LANES, block_scratch, set_block, simulate_block
 
 OBS_REVENUE = 0
@@ -103,7 +104,7 @@ def log_weights(sampler, z_keys, first_draw, n_z, z_active, spec, tables, order,
     per_task = 64 * LANES
     for task in prange((n + per_task - 1) // per_task):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, cash0, _, _, _, _, _, no_scores = block
+        draws, _, values, paths, _, _, _, _, _, _, no_scores = block
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             set_block(draws, first_draw + block_first, first_draw + task_last)
@@ -146,7 +147,8 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
     n_entities = hists.shape[1]
     for slot in prange(n_slots):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, cash0, _, _, _, _, _, no_scores = block
+        draws, _, values, paths, cash0, _, _, company, _, _, no_scores = block
+        outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
         for ci in range(slot, batch_chunks, n_slots):
             sums[ci, :, :] = 0.0
             prior_sums[ci, :] = 0.0
@@ -157,15 +159,16 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
                 simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
                                copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                                demand_loading, horizon)
+                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, company)
                 for lane in range(min(LANES, last - block_first)):
-                    _add_weighted(draws[lane], lane, values, paths, cash0, company_var, observations, lw_max,
-                                  tail_draws, tail_lw, discount_var, horizon, sums[ci], prior_sums[ci],
-                                  hists[slot], prior_hists[slot])
+                    _add_weighted(draws[lane], lane, values, paths, outcomes, company_var, observations, lw_max,
+                                  tail_draws, tail_lw, horizon, sums[ci], prior_sums[ci], hists[slot],
+                                  prior_hists[slot])
 
 
 @njit(cache=True, error_model="numpy")
-def _add_weighted(draw, lane, values, paths, cash0, company_var, observations, lw_max, tail_draws, tail_lw,
-                  discount_var, horizon, sums, prior_sums, hists, prior_hists):
+def _add_weighted(draw, lane, values, paths, outcomes, company_var, observations, lw_max, tail_draws, tail_lw,
+                  horizon, sums, prior_sums, hists, prior_hists):
     # one draw's contribution to the weighted sums and fixed-point histograms
     lw = log_likelihood(paths, values, lane, company_var, observations, horizon)
     w = _weight(draw, lw, lw_max, tail_draws, tail_lw)
@@ -173,9 +176,11 @@ def _add_weighted(draw, lane, values, paths, cash0, company_var, observations, l
         return
     units = np.int64(w * WEIGHT_SCALE + 0.5)
     w2 = w * w
-    discount = values[discount_var, lane]
     for e in range(hists.shape[0]):
-        coverage, gap, _, pv_cost, _, distress = entity_outcome(paths, e, lane, cash0[e, lane], discount, horizon)
+        coverage = outcomes[OUT_COVERAGE, e, lane]
+        gap = outcomes[OUT_GAP, e, lane]
+        pv_cost = outcomes[OUT_PV_COST, e, lane]
+        distress = outcomes[OUT_DISTRESS, e, lane] > 0.0
         sums[e, W_SUM] += w
         sums[e, W_SQ] += w2
         if coverage < 1.0:

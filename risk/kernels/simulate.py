@@ -17,8 +17,9 @@ import numpy as np
 from numba import njit, prange
 
 from .histogram import N_BINS, bin_index
-from .model import (LANES, N_PATHS, N_SCRATCH_ROWS, PATH_COST, PATH_EARNINGS, PATH_REVENUE, PATH_SUPPLY_BOUND,
-                    company_paths, entity_outcome)
+from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE, OUT_DISTRESS,
+                    OUT_GAP, OUT_PV_COST, OUT_PV_EARNINGS, PATH_COST, PATH_EARNINGS, PATH_REVENUE,
+                    PATH_SUPPLY_BOUND, company_paths, entity_outcomes)
 from .rng import draw_offset, next_normal
 from .sampling import fill_fixed, sample_values
 
@@ -150,20 +151,21 @@ def _copula(z, copula_index, copula_chol):
 
 
 @njit(cache=True, error_model="numpy")
-def _accumulate(e, lane, horizon, paths, outcome, counts, sums, hists):
-    coverage, gap, pv_earnings, pv_cost, breakeven, distress = outcome
+def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
+    coverage = outcomes[OUT_COVERAGE, e, lane]
+    gap = outcomes[OUT_GAP, e, lane]
     if coverage < 1.0:
         counts[e, C_SHORTFALL] += 1
         sums[e, F_SHORTFALL] += 1.0
-    if distress:
+    if outcomes[OUT_DISTRESS, e, lane] > 0.0:
         counts[e, C_DISTRESS] += 1
         sums[e, F_DISTRESS] += 1.0
-    counts[e, C_BREAKEVEN + breakeven] += 1
+    counts[e, C_BREAKEVEN + int(outcomes[OUT_BREAKEVEN, e, lane])] += 1
     supply_first = C_BREAKEVEN + horizon + 1
     sums[e, F_GAP] += gap
     sums[e, F_GAP_SQ] += gap * gap
-    sums[e, F_PV_EARNINGS] += pv_earnings
-    sums[e, F_PV_COST] += pv_cost
+    sums[e, F_PV_EARNINGS] += outcomes[OUT_PV_EARNINGS, e, lane]
+    sums[e, F_PV_COST] += outcomes[OUT_PV_COST, e, lane]
     hists[e, H_COVERAGE, bin_index(coverage)] += 1
     hists[e, H_GAP, bin_index(gap)] += 1
     for t in range(horizon):
@@ -228,7 +230,8 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
     n_entities = counts.shape[1]
     for slot in prange(n_slots):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, cash0, _, _, _, _, _, _ = block
+        draws, _, values, paths, cash0, _, _, company, _, _, _ = block
+        outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
         slot_counts = counts[slot]
         slot_hists = hists[slot]
         for ci in range(slot, batch_chunks, n_slots):
@@ -241,12 +244,11 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
                 simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start,
                                copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                                demand_loading, horizon)
+                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, company)
                 # lanes in draw order: the chunk's float sums add up in the order of its draws
                 for lane in range(min(LANES, last - block_first)):
-                    discount = values[discount_var, lane]
                     for e in range(n_entities):
-                        outcome = entity_outcome(paths, e, lane, cash0[e, lane], discount, horizon)
-                        _accumulate(e, lane, horizon, paths, outcome, slot_counts, chunk_sums, slot_hists)
+                        _accumulate(e, lane, horizon, paths, outcomes, slot_counts, chunk_sums, slot_hists)
 
 
 @njit(cache=True, error_model="numpy")
@@ -293,7 +295,8 @@ def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order
     per_task = 64 * LANES
     for task in prange((n + per_task - 1) // per_task):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, cash0, _, _, _, _, _, no_scores = block
+        draws, _, values, paths, cash0, _, _, company, _, _, no_scores = block
+        outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             for lane in range(LANES):
@@ -301,16 +304,14 @@ def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order
             simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
                            copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                            demand_loading, horizon)
+            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, company)
             for lane in range(min(LANES, task_last - block_first)):
                 i = block_first + lane
-                discount = values[discount_var, lane]
                 for e in range(n_entities):
-                    coverage, gap, _, _, breakeven, distress = entity_outcome(paths, e, lane, cash0[e, lane],
-                                                                              discount, horizon)
-                    outcomes_out[i, e, R_COVERAGE] = coverage
-                    outcomes_out[i, e, R_GAP] = gap
-                    outcomes_out[i, e, R_BREAKEVEN] = breakeven
-                    outcomes_out[i, e, R_DISTRESS] = 1.0 if distress else 0.0
+                    outcomes_out[i, e, R_COVERAGE] = outcomes[OUT_COVERAGE, e, lane]
+                    outcomes_out[i, e, R_GAP] = outcomes[OUT_GAP, e, lane]
+                    outcomes_out[i, e, R_BREAKEVEN] = outcomes[OUT_BREAKEVEN, e, lane]
+                    outcomes_out[i, e, R_DISTRESS] = outcomes[OUT_DISTRESS, e, lane]
                     if keep_paths:
                         for t in range(horizon):
                             paths_out[i, 0, e, t] = paths[PATH_REVENUE, e, t, lane]
