@@ -64,11 +64,14 @@ CONTRACT_KIND = N_CONTRACT_PRIORS + 1
 
 
 # Draws per block: the model runs on blocks of draws, one draw per SIMD lane
-# (two AVX-512 vectors of doubles; a block's scratch stays in L1).  Loops
-# over lanes take their bound from an array's shape, not from this constant:
-# LLVM unrolls a loop of constant trip count 16 fully and then does not
-# vectorise it (measured).
-LANES = 16
+# (eight AVX-512 vectors of doubles).  Wide enough that the independent
+# vectors of a year hide the latency of its exponential and of the
+# year-to-year recursion (single thread, default scenario: 16 lanes 750,
+# 32 lanes 717, 64 lanes 631-665, 128 lanes 652-667 ns per draw); a block's
+# scratch (~240 KB) stays in L2.  Loops over lanes take their bound from an
+# array's shape, not from this constant: LLVM unrolls a loop of constant
+# trip count fully and then does not vectorise it (measured).
+LANES = 64
 
 # Rows of ``company_paths``'s scratch (one company at a time): row ``r`` of
 # lane ``lane`` is ``scratch[r * LANES + lane]``.  A flat array with this
