@@ -159,11 +159,12 @@ def rng_floor(draws: int) -> float:
             values = np.empty((spec.shape[0], LANES))
             offsets = np.empty(LANES, dtype=np.uint64)
             signs = np.empty(LANES)
+            words = np.empty(LANES, dtype=np.uint64)
             fill_fixed(values, spec)
             acc = 0.0
             for first in range(slot * LANES, draws, 2 * LANES):
                 set_block(block, first, draws)
-                draw_scores(block, SAMPLER_MC, z_keys, np.empty((0, 0)), z_active, z, offsets, signs)
+                draw_scores(block, SAMPLER_MC, z_keys, np.empty((0, 0)), z_active, z, offsets, signs, words)
                 sample_values(z, values, spec, tables, order, family_start)
                 acc += values[0, 0]
             total += acc

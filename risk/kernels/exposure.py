@@ -235,7 +235,8 @@ def exposure_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n
     n_contracts = contract_var.shape[0]
     for slot in prange(n_slots):
         block = block_scratch(n_z, spec, n_entities, n_contracts, horizon)
-        draws, _, values, paths, cash0, contract_gw, contract_unit, _, _, _, no_scores = block
+        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
+        contract_gw, contract_unit = block.contract_gw, block.contract_unit
         gw = np.empty((n_contracts, horizon))
         unit = np.empty(n_contracts)
         inflow = np.empty(horizon)
@@ -248,7 +249,7 @@ def exposure_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n
             last = min(first + chunk_size, total_draws)
             for block_first in range(first, last, LANES):
                 set_block(draws, block_first, last)
-                simulate_block(block, SAMPLER_MC, z_keys, no_scores, z_active, spec, tables, order, family_start,
+                simulate_block(block, SAMPLER_MC, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
                                copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                                demand_loading, horizon)
                 for lane in range(min(LANES, last - block_first)):

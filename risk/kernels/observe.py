@@ -104,11 +104,11 @@ def log_weights(sampler, z_keys, first_draw, n_z, z_active, spec, tables, order,
     per_task = 64 * LANES
     for task in prange((n + per_task - 1) // per_task):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, _, _, _, _, _, _, no_scores = block
+        draws, values, paths = block.draws, block.values, block.paths
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             set_block(draws, first_draw + block_first, first_draw + task_last)
-            simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
+            simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
                            copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                            demand_loading, horizon)
             for lane in range(min(LANES, task_last - block_first)):
@@ -147,7 +147,7 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
     n_entities = hists.shape[1]
     for slot in prange(n_slots):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, cash0, _, _, company, _, _, no_scores = block
+        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
         outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
         for ci in range(slot, batch_chunks, n_slots):
             sums[ci, :, :] = 0.0
@@ -156,10 +156,10 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
             last = min(first + chunk_size, total_draws)
             for block_first in range(first, last, LANES):
                 set_block(draws, block_first, last)
-                simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
+                simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
                                copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                                demand_loading, horizon)
-                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, company)
+                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
                 for lane in range(min(LANES, last - block_first)):
                     _add_weighted(draws[lane], lane, values, paths, outcomes, company_var, observations, lw_max,
                                   tail_draws, tail_lw, horizon, sums[ci], prior_sums[ci], hists[slot],

@@ -165,3 +165,27 @@ def next_normal(state):
     if x < ZIG_X[layer + 1]:
         return (-x if negative else x), state
     return _normal_slow(state, layer, negative, x)
+
+
+@njit(cache=True)
+def fill_normals(key, offsets, signs, words, z, row):
+    """``z[row, lane] = signs[lane] * next_normal(key + offsets[lane])`` for every lane.
+
+    The same numbers as :func:`next_normal`, in two passes: the SplitMix64
+    words of all lanes first (a loop of integer arithmetic that runs as
+    SIMD code), then the ziggurat on them (table lookups, scalar).
+    ``words`` is scratch of one entry per lane.
+    """
+    lanes = offsets.shape[0]
+    for lane in range(lanes):
+        words[lane] = mix64(key + offsets[lane] + GOLDEN)
+    for lane in range(lanes):
+        word = words[lane]
+        layer = np.int64(word & _MASK8)
+        negative = ((word >> _S8) & _ONE) == _ONE
+        x = ((word >> _S11) + 0.5) * _TO_UNIT * ZIG_X[layer]
+        if x < ZIG_X[layer + 1]:
+            score = -x if negative else x
+        else:
+            score, _ = _normal_slow(key + offsets[lane] + GOLDEN, layer, negative, x)
+        z[row, lane] = signs[lane] * score

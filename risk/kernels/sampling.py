@@ -6,8 +6,9 @@ lognormal are exact (``mu + sigma * z``, its exponential within 1 ulp); the
 families without a cheap inverse (truncated normal, beta, PERT, gamma,
 uniform, triangular) go through a table of ``F^-1(Phi(z))`` on ``z`` in
 ``[-Z_MAX, Z_MAX]``, evaluated by linear interpolation
-(``risk.scenario.compile`` builds it and documents its accuracy).  Discrete priors compare ``z`` with the normal scores of their
-cumulative weights: exact.
+(``risk.scenario.compile`` builds it and documents its accuracy).  Discrete
+priors compare ``z`` with the normal scores of their cumulative weights:
+exact.
 """
 
 from numba import njit

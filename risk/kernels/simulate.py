@@ -13,6 +13,8 @@ Slots run in parallel (``prange``); slot ``s`` takes chunks ``s, s + S, ...``
 of the batch, so no two threads write the same memory.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -20,7 +22,7 @@ from .histogram import N_BINS, bin_index
 from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE, OUT_DISTRESS,
                     OUT_GAP, OUT_PV_COST, OUT_PV_EARNINGS, PATH_COST, PATH_EARNINGS, PATH_REVENUE,
                     PATH_SUPPLY_BOUND, company_paths, entity_outcomes)
-from .rng import draw_offset, next_normal
+from .rng import draw_offset, fill_normals
 from .sampling import fill_fixed, sample_values
 
 # Integer counters per entity.
@@ -71,11 +73,11 @@ def n_histograms(horizon):
 
 
 @njit(cache=True, error_model="numpy")
-def draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs):
+def draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs, words):
     """Fill ``z[:, lane]`` with the normal scores of draw ``draws[lane]`` (``SAMPLER_*`` says from where).
 
-    Fixed priors' scores are never drawn: nothing reads them.  ``offsets``
-    and ``signs`` are scratch of one entry per lane.
+    Fixed priors' scores are never drawn: nothing reads them.  ``offsets``,
+    ``signs`` and ``words`` are scratch of one entry per lane.
     """
     # The keys are contiguous (one load per score; an indexed key load cost 15 %).
     lanes = draws.shape[0]
@@ -92,32 +94,36 @@ def draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs):
             offsets[lane] = draw_offset(draws[lane])
             signs[lane] = 1.0  # a product with 1.0 is exact: the plain draw's own score
     for j in range(z_active.shape[0]):
-        key = z_keys[j]
-        row = z_active[j]
-        for lane in range(lanes):
-            score, _ = next_normal(key + offsets[lane])
-            z[row, lane] = signs[lane] * score
+        fill_normals(z_keys[j], offsets, signs, words, z, z_active[j])
+
+
+# One thread's scratch for a block of ``LANES`` draws (``block_scratch``).
+Block = namedtuple("Block", [
+    "draws",  # (LANES,) int64: the block's draw indices
+    "z",  # (n_z, LANES): normal scores
+    "values",  # (n_variates, LANES): prior values (fixed priors written once)
+    "paths",  # (N_PATHS, n_entities, horizon, LANES): model.company_paths
+    "cash0",  # (n_entities, LANES): starting cash
+    "contract_gw",  # (n_contracts, horizon, LANES): GW online by year
+    "contract_unit",  # (n_contracts, LANES): unit cost, $B per GW-year
+    "scratch",  # (N_SCRATCH_ROWS * LANES,): the model's flat scratch
+    "offsets",  # (LANES,) uint64: the lanes' stream offsets
+    "signs",  # (LANES,): +1 or -1 (antithetic pairs)
+    "words",  # (LANES,) uint64: random words
+    "no_scores",  # (0, 0): the empty score matrix of the RNG samplers
+])
 
 
 @njit(cache=True, error_model="numpy")
 def block_scratch(n_z, spec, n_entities, n_contracts, horizon):
-    """One thread's scratch for a block of ``LANES`` draws (a tuple, :func:`simulate_block` fills it).
-
-    Returns ``(draws, z, values, paths, cash0, contract_gw, contract_unit,
-    company, offsets, signs, no_scores)``: the block's draw indices, normal
-    scores ``(n_z, LANES)``, prior values ``(n_variates, LANES)`` with the
-    fixed priors written once, paths ``(N_PATHS, n_entities, horizon,
-    LANES)``, starting cash ``(n_entities, LANES)``, each contract's GW by
-    year ``(n_contracts, horizon, LANES)`` and unit cost ``(n_contracts,
-    LANES)``, the model's flat scratch (``model.company_paths``), the lanes'
-    stream offsets and signs, and the empty score matrix of the RNG samplers.
-    """
+    """Allocate one thread's :data:`Block` (:func:`simulate_block` fills it)."""
     values = np.empty((spec.shape[0], LANES))
     fill_fixed(values, spec)
-    return (np.zeros(LANES, dtype=np.int64), np.zeros((n_z, LANES)), values,
-            np.zeros((N_PATHS, n_entities, horizon, LANES)), np.zeros((n_entities, LANES)),
-            np.zeros((n_contracts, horizon, LANES)), np.zeros((n_contracts, LANES)),
-            np.empty(N_SCRATCH_ROWS * LANES), np.empty(LANES, dtype=np.uint64), np.empty(LANES), np.empty((0, 0)))
+    return Block(np.zeros(LANES, dtype=np.int64), np.zeros((n_z, LANES)), values,
+                 np.zeros((N_PATHS, n_entities, horizon, LANES)), np.zeros((n_entities, LANES)),
+                 np.zeros((n_contracts, horizon, LANES)), np.zeros((n_contracts, LANES)),
+                 np.empty(N_SCRATCH_ROWS * LANES), np.empty(LANES, dtype=np.uint64), np.empty(LANES),
+                 np.empty(LANES, dtype=np.uint64), np.empty((0, 0)))
 
 
 @njit(cache=True, error_model="numpy")
@@ -131,12 +137,11 @@ def set_block(draws, first, last):
 def simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start, copula_index,
                    copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon):
     """Fill the block's normal scores, prior values and yearly paths (``block``: see :func:`block_scratch`)."""
-    draws, z, values, paths, cash0, contract_gw, contract_unit, company, offsets, signs, _ = block
-    draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs)
-    _copula(z, copula_index, copula_chol)
-    sample_values(z, values, spec, tables, order, family_start)
-    company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon,
-                  paths, cash0, contract_gw, contract_unit, company)
+    draw_scores(block.draws, sampler, z_keys, scores, z_active, block.z, block.offsets, block.signs, block.words)
+    _copula(block.z, copula_index, copula_chol)
+    sample_values(block.z, block.values, spec, tables, order, family_start)
+    company_paths(block.values, block.z, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon,
+                  block.paths, block.cash0, block.contract_gw, block.contract_unit, block.scratch)
 
 
 @njit(cache=True, error_model="numpy")
@@ -230,7 +235,7 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
     n_entities = counts.shape[1]
     for slot in prange(n_slots):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, cash0, _, _, company, _, _, _ = block
+        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
         outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
         slot_counts = counts[slot]
         slot_hists = hists[slot]
@@ -244,7 +249,7 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
                 simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start,
                                copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                                demand_loading, horizon)
-                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, company)
+                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
                 # lanes in draw order: the chunk's float sums add up in the order of its draws
                 for lane in range(min(LANES, last - block_first)):
                     for e in range(n_entities):
@@ -295,16 +300,16 @@ def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order
     per_task = 64 * LANES
     for task in prange((n + per_task - 1) // per_task):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, _, values, paths, cash0, _, _, company, _, _, no_scores = block
+        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
         outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             for lane in range(LANES):
                 draws[lane] = draw_index[min(block_first + lane, task_last - 1)]
-            simulate_block(block, sampler, z_keys, no_scores, z_active, spec, tables, order, family_start,
+            simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
                            copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                            demand_loading, horizon)
-            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, company)
+            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
             for lane in range(min(LANES, task_last - block_first)):
                 i = block_first + lane
                 for e in range(n_entities):
