@@ -138,43 +138,33 @@ def numpy_model(scenario, draws: int, chunk: int, seed: int) -> dict:
 def rng_floor(draws: int) -> float:
     """ns per draw for generating only the draw's normal scores and prior values."""
     import risk  # noqa: F401  (configures the numba cache)
-    from numba import njit, prange
+    from numba import njit
 
-    from risk.kernels.rng import seed_key, stream_keys
-    from risk.kernels.simulate import LANES, SAMPLER_MC, draw_scores, set_block
-    from risk.kernels.sampling import fill_fixed, sample_values
+    from risk.engine import in_slots, score_keys, slot_count
+    from risk.kernels.simulate import LANES, SAMPLER_MC, block_scratch, draw_scores, set_block
+    from risk.kernels.sampling import sample_values
     from risk.scenario import load_scenario
     from risk.scenario.compile import compile_scenario
 
     compiled = compile_scenario(load_scenario("default"))
     a = compiled.arrays
 
-    @njit(parallel=True)
-    def variates_only(draws, n_z, z_keys, z_active, spec, tables, order, family_start):
-        # the engine's own score and value stages, on its blocks of draws
-        total = 0.0
-        for slot in prange(2):
-            block = np.zeros(LANES, dtype=np.int64)
-            z = np.zeros((n_z, LANES))
-            values = np.empty((spec.shape[0], LANES))
-            offsets = np.empty(LANES, dtype=np.uint64)
-            signs = np.empty(LANES)
-            words = np.empty(LANES, dtype=np.uint64)
-            fill_fixed(values, spec)
-            acc = 0.0
-            for first in range(slot * LANES, draws, 2 * LANES):
-                set_block(block, first, draws)
-                draw_scores(block, SAMPLER_MC, z_keys, np.empty((0, 0)), z_active, z, offsets, signs, words)
-                sample_values(z, values, spec, tables, order, family_start)
-                acc += values[0, 0]
-            total += acc
-        return total
+    @njit(nogil=True)
+    def variates_only(slot, n_slots, draws, n_z, z_keys, z_active, spec, tables, order, family_start, n_contracts,
+                      horizon):
+        # the engine's own score and value stages, on its blocks of draws, slot by slot as the engine runs them
+        b = block_scratch(n_z, spec, 1, n_contracts, horizon)
+        for first in range(slot * LANES, draws, n_slots * LANES):
+            set_block(b.draws, first, draws)
+            draw_scores(b.draws, SAMPLER_MC, z_keys, b.no_scores, z_active, b.z, b.offsets, b.signs, b.words)
+            sample_values(b.z, b.values, spec, tables, order, family_start)
 
-    z_keys = stream_keys(np.uint64(seed_key(np.int64(1))), a["z_stream"][a["z_active"]])
-    args = (compiled.n_z, z_keys, a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"])
-    variates_only(1000, *args)
+    slots = slot_count(os.cpu_count() or 1, draws)
+    args = (compiled.n_z, score_keys(compiled, 1), a["z_active"], a["spec"], a["tables"], a["order"],
+            a["family_start"], a["contract_var"].shape[0], compiled.horizon)
+    in_slots(variates_only, slots, 1000, *args)
     start = time.perf_counter()
-    variates_only(draws, *args)
+    in_slots(variates_only, slots, draws, *args)
     return (time.perf_counter() - start) / draws * 1e9
 
 
@@ -209,7 +199,8 @@ def main() -> None:
     numpy_seconds = (time.perf_counter() - start) * draws / n_numpy
     print(f"plain numpy, chunks of {args.numpy_chunk:,} ({n_numpy:,} draws timed, scaled to {draws:,}): "
           f"{numpy_seconds:.1f} s -> risk is {numpy_seconds / warm:.1f}x faster (warm, whole process)")
-    print(f"floor: variates only (normal scores + prior values), 2 threads: {rng_floor(min(draws, 10**7)):.0f} ns per draw")
+    floor = rng_floor(min(draws, 10**7))
+    print(f"floor: variates only (normal scores + prior values), {os.cpu_count()} threads: {floor:.0f} ns per draw")
     sampler_report(int(float(args.sampler_draws)))
     print(f"peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

@@ -87,15 +87,13 @@ def warm_up(compiled) -> int:
 
 
 def _block_task(compiled, seed, first, size, chunk_size, draws, sampler, threads):
-    import numba
-
     n_entities = compiled.n_companies + 1
-    counts, hists, chunk_sums = k.allocate(1, n_entities, compiled.horizon, size)
+    slots = engine.slot_count(threads, size)
+    counts, hists, chunk_sums = k.allocate(slots, n_entities, compiled.horizon, size)
     z_keys = engine.score_keys(compiled, seed)
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     block_sums, block_batches = engine.run_block(compiled, z_keys, first, size, chunk_size, draws, sampler,
                                                  counts, hists, chunk_sums)
-    return {"counts": counts[0], "hists": hists[0], "sums": block_sums, "batches": block_batches}
+    return {"counts": counts.sum(axis=0), "hists": hists.sum(axis=0), "sums": block_sums, "batches": block_batches}
 
 
 def _floats(block):

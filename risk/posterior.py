@@ -29,7 +29,6 @@ import math
 import warnings
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from . import engine
@@ -147,46 +146,43 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
     z_keys = engine.score_keys(compiled, seed)
     args = compiled.kernel_args()
     m = tail_size(draws)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        top_lw, top_idx = np.empty(0), np.empty(0, dtype=np.int64)
-        block = engine.BATCH_CHUNKS * chunk_size
-        buffer = np.empty(min(block, draws))
-        finite = 0
-        for first in range(0, draws, block):
-            n = min(block, draws - first)
-            out = buffer[:n]
-            ko.log_weights(k.SAMPLER_MC, z_keys, first, *args, observations, out)
-            finite += int(np.isfinite(out).sum())
-            top_lw, top_idx = _top(top_lw, top_idx, out, np.arange(first, first + n, dtype=np.int64), m + 1)
-        if finite == 0:
-            raise ValueError("every draw has zero likelihood")
-        smoothed, khat = smooth_tail(top_lw, draws)
-        order = np.argsort(top_lw)[-m:]  # the m largest, increasing: the order of `smoothed`
-        tail_draws, tail_lw = top_idx[order], smoothed
-        sort = np.argsort(tail_draws)
-        tail_draws, tail_lw = np.ascontiguousarray(tail_draws[sort]), np.ascontiguousarray(tail_lw[sort])
-        lw_max = float(max(top_lw.max(), tail_lw.max()))
-        n_entities = compiled.n_companies + 1
-        n_var = compiled.arrays["spec"].shape[0]
-        n_chunks = -(-draws // chunk_size)
-        slots = max(1, min(threads, n_chunks))
-        hists = np.zeros((slots, n_entities, 2, N_BINS), dtype=np.int64)
-        prior_hists = np.zeros((slots, n_var, N_BINS), dtype=np.int64)
-        sums = np.zeros((engine.BATCH_CHUNKS, n_entities, ko.N_WEIGHTED))
-        prior_sums = np.zeros((engine.BATCH_CHUNKS, n_var))
-        total_sums = np.zeros((n_entities, ko.N_WEIGHTED))
-        total_prior = np.zeros(n_var)
-        for first in range(0, n_chunks, engine.BATCH_CHUNKS):
-            size = min(engine.BATCH_CHUNKS, n_chunks - first)
-            ko.weighted_batch(k.SAMPLER_MC, z_keys, first, size, chunk_size, draws, *args, observations, lw_max,
-                              tail_draws, tail_lw, sums[:size], prior_sums[:size], hists, prior_hists)
-            for ci in range(size):  # chunk order: the same numbers for any thread count
-                total_sums += sums[ci]
-                total_prior += prior_sums[ci]
-    finally:
-        numba.set_num_threads(previous)
+    top_lw, top_idx = np.empty(0), np.empty(0, dtype=np.int64)
+    block = engine.BATCH_CHUNKS * chunk_size
+    buffer = np.empty(min(block, draws))
+    finite = 0
+    for first in range(0, draws, block):
+        n = min(block, draws - first)
+        out = buffer[:n]
+        tasks = -(-n // (64 * k.LANES))  # log_weights's tasks
+        engine.in_slots(ko.log_weights, engine.slot_count(threads, tasks), k.SAMPLER_MC, z_keys, first, *args,
+                        observations, out)
+        finite += int(np.isfinite(out).sum())
+        top_lw, top_idx = _top(top_lw, top_idx, out, np.arange(first, first + n, dtype=np.int64), m + 1)
+    if finite == 0:
+        raise ValueError("every draw has zero likelihood")
+    smoothed, khat = smooth_tail(top_lw, draws)
+    order = np.argsort(top_lw)[-m:]  # the m largest, increasing: the order of `smoothed`
+    tail_draws, tail_lw = top_idx[order], smoothed
+    sort = np.argsort(tail_draws)
+    tail_draws, tail_lw = np.ascontiguousarray(tail_draws[sort]), np.ascontiguousarray(tail_lw[sort])
+    lw_max = float(max(top_lw.max(), tail_lw.max()))
+    n_entities = compiled.n_companies + 1
+    n_var = compiled.arrays["spec"].shape[0]
+    n_chunks = -(-draws // chunk_size)
+    slots = engine.slot_count(threads, n_chunks)
+    hists = np.zeros((slots, n_entities, 2, N_BINS), dtype=np.int64)
+    prior_hists = np.zeros((slots, n_var, N_BINS), dtype=np.int64)
+    sums = np.zeros((engine.BATCH_CHUNKS, n_entities, ko.N_WEIGHTED))
+    prior_sums = np.zeros((engine.BATCH_CHUNKS, n_var))
+    total_sums = np.zeros((n_entities, ko.N_WEIGHTED))
+    total_prior = np.zeros(n_var)
+    for first in range(0, n_chunks, engine.BATCH_CHUNKS):
+        size = min(engine.BATCH_CHUNKS, n_chunks - first)
+        engine.in_slots(ko.weighted_batch, slots, k.SAMPLER_MC, z_keys, first, size, chunk_size, draws, *args,
+                        observations, lw_max, tail_draws, tail_lw, sums[:size], prior_sums[:size], hists, prior_hists)
+        for ci in range(size):  # chunk order: the same numbers for any thread count
+            total_sums += sums[ci]
+            total_prior += prior_sums[ci]
     return {"sums": total_sums, "prior_sums": total_prior, "hists": hists.sum(axis=0),
             "prior_hists": prior_hists.sum(axis=0), "khat": khat, "tail": m, "lw_max": lw_max,
             "tail_draws": tail_draws, "tail_lw": tail_lw}

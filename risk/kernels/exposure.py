@@ -28,7 +28,7 @@ capacity, not demand, binds revenue.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .histogram import bin_index
 from .model import CONTRACT_COMPANY, PATH_EARNINGS
@@ -219,41 +219,40 @@ def _accumulate(out, sums, hists, slot):
         hists[slot, row if row < n_providers else total_row, bin_index(unpaid)] += 1
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def exposure_batch(z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active, spec, tables,
-                   order, family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
+@njit(cache=True, nogil=True, error_model="numpy")
+def exposure_batch(slot, n_slots, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active, spec,
+                   tables, order, family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
                    factor_z, demand_loading, discount_var, horizon, contract_terms, investments, recovery,
                    sums, hists):
     """Provider settlements of chunks ``first_chunk ..`` (plain Monte Carlo draws, the streams of ``run_batch``).
 
     ``sums`` (batch_chunks, n_providers + 1, N_S): per-chunk floats, overwritten;
     ``hists`` (n_slots, n_providers + 1, N_BINS): histograms of the unpaid PV, added to.
+    Slot ``slot`` of ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
     """
-    n_slots = hists.shape[0]
     n_providers = hists.shape[1] - 1
     n_entities = company_var.shape[0] + 1
     n_contracts = contract_var.shape[0]
-    for slot in prange(n_slots):
-        block = block_scratch(n_z, spec, n_entities, n_contracts, horizon)
-        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
-        contract_gw, contract_unit = block.contract_gw, block.contract_unit
-        gw = np.empty((n_contracts, horizon))
-        unit = np.empty(n_contracts)
-        inflow = np.empty(horizon)
-        paid_by = np.empty(n_providers)
-        invested_by = np.empty(n_providers)
-        out = np.zeros((n_providers, N_X))
-        for ci in range(slot, batch_chunks, n_slots):
-            sums[ci, :, :] = 0.0
-            first = (first_chunk + ci) * chunk_size
-            last = min(first + chunk_size, total_draws)
-            for block_first in range(first, last, LANES):
-                set_block(draws, block_first, last)
-                simulate_block(block, SAMPLER_MC, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
-                               copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                               demand_loading, horizon)
-                for lane in range(min(LANES, last - block_first)):
-                    settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, contract_var,
-                           contract_terms, investments, recovery, values[discount_var, lane], horizon, gw, unit,
-                           inflow, paid_by, invested_by, out)
-                    _accumulate(out, sums[ci], hists, slot)
+    block = block_scratch(n_z, spec, n_entities, n_contracts, horizon)
+    draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
+    contract_gw, contract_unit = block.contract_gw, block.contract_unit
+    gw = np.empty((n_contracts, horizon))
+    unit = np.empty(n_contracts)
+    inflow = np.empty(horizon)
+    paid_by = np.empty(n_providers)
+    invested_by = np.empty(n_providers)
+    out = np.zeros((n_providers, N_X))
+    for ci in range(slot, batch_chunks, n_slots):
+        sums[ci, :, :] = 0.0
+        first = (first_chunk + ci) * chunk_size
+        last = min(first + chunk_size, total_draws)
+        for block_first in range(first, last, LANES):
+            set_block(draws, block_first, last)
+            simulate_block(block, SAMPLER_MC, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
+                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                           demand_loading, horizon)
+            for lane in range(min(LANES, last - block_first)):
+                settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, contract_var,
+                       contract_terms, investments, recovery, values[discount_var, lane], horizon, gw, unit,
+                       inflow, paid_by, invested_by, out)
+                _accumulate(out, sums[ci], hists, slot)

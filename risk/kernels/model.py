@@ -93,7 +93,7 @@ _GW = 12
 N_SCRATCH_ROWS = 13
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_gw, contract_unit, scratch):
     """Fill ``contract_gw[k, t, lane]`` (GW of contract ``k`` online in year ``t``) and ``contract_unit[k, lane]``.
 
@@ -154,7 +154,7 @@ def _ramp_at(contract_ramp, k, i):
     return contract_ramp[k, min(i, contract_ramp.shape[1] - 1)]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
                   horizon, paths, cash0, contract_gw, contract_unit, scratch):
     """Fill the per-entity, per-year paths of a block of ``LANES`` draws (``design/model.md``).

@@ -21,7 +21,7 @@ in chunk order by the caller.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .histogram import bin_index
 from .model import (N_OUTCOMES, OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_REVENUE,
@@ -94,15 +94,18 @@ def log_likelihood(paths, values, lane, company_var, observations, horizon):
     return total
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def log_weights(sampler, z_keys, first_draw, n_z, z_active, spec, tables, order, family_start, copula_index,
+@njit(cache=True, nogil=True, error_model="numpy")
+def log_weights(slot, n_slots, sampler, z_keys, first_draw, n_z, z_active, spec, tables, order, family_start, copula_index,
                 copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
                 horizon, observations, out):
-    """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``."""
+    """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``.
+
+    Slot ``slot`` of ``n_slots`` (threads) fills tasks ``slot, slot + n_slots, ...`` of ``64 * LANES`` draws.
+    """
     n = out.shape[0]
     n_entities = company_var.shape[0] + 1
     per_task = 64 * LANES
-    for task in prange((n + per_task - 1) // per_task):
+    for task in range(slot, (n + per_task - 1) // per_task, n_slots):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
         draws, values, paths = block.draws, block.values, block.paths
         task_last = min((task + 1) * per_task, n)
@@ -130,8 +133,8 @@ def _weight(draw, lw, lw_max, tail_draws, tail_lw):
     return math.exp(lw - lw_max)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active, spec,
+@njit(cache=True, nogil=True, error_model="numpy")
+def weighted_batch(slot, n_slots, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active, spec,
                    tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
                    contract_ramp, factor_z, demand_loading, discount_var, horizon, observations, lw_max,
                    tail_draws, tail_lw, sums, prior_sums, hists, prior_hists):
@@ -141,29 +144,28 @@ def weighted_batch(sampler, z_keys, first_chunk, batch_chunks, chunk_size, total
     (batch_chunks, n_variates) are per-chunk floats (overwritten); ``hists``
     (n_slots, n_entities, 2, N_BINS) weighted coverage and funding-gap
     histograms and ``prior_hists`` (n_slots, n_variates, N_BINS) weighted
-    prior histograms are fixed-point integers (added to).
+    prior histograms are fixed-point integers (added to).  Slot ``slot`` of
+    ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
     """
-    n_slots = hists.shape[0]
     n_entities = hists.shape[1]
-    for slot in prange(n_slots):
-        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
-        outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
-        for ci in range(slot, batch_chunks, n_slots):
-            sums[ci, :, :] = 0.0
-            prior_sums[ci, :] = 0.0
-            first = (first_chunk + ci) * chunk_size
-            last = min(first + chunk_size, total_draws)
-            for block_first in range(first, last, LANES):
-                set_block(draws, block_first, last)
-                simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
-                               copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                               demand_loading, horizon)
-                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
-                for lane in range(min(LANES, last - block_first)):
-                    _add_weighted(draws[lane], lane, values, paths, outcomes, company_var, observations, lw_max,
-                                  tail_draws, tail_lw, horizon, sums[ci], prior_sums[ci], hists[slot],
-                                  prior_hists[slot])
+    block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
+    draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
+    outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
+    for ci in range(slot, batch_chunks, n_slots):
+        sums[ci, :, :] = 0.0
+        prior_sums[ci, :] = 0.0
+        first = (first_chunk + ci) * chunk_size
+        last = min(first + chunk_size, total_draws)
+        for block_first in range(first, last, LANES):
+            set_block(draws, block_first, last)
+            simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
+                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                           demand_loading, horizon)
+            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
+            for lane in range(min(LANES, last - block_first)):
+                _add_weighted(draws[lane], lane, values, paths, outcomes, company_var, observations, lw_max,
+                              tail_draws, tail_lw, horizon, sums[ci], prior_sums[ci], hists[slot],
+                              prior_hists[slot])
 
 
 @njit(cache=True, error_model="numpy")

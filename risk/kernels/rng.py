@@ -167,7 +167,7 @@ def next_normal(state):
     return _normal_slow(state, layer, negative, x)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fill_normals(key, offsets, signs, words, z, row):
     """``z[row, lane] = signs[lane] * next_normal(key + offsets[lane])`` for every lane.
 

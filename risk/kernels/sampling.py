@@ -47,7 +47,7 @@ def fill_fixed(values, spec):
                 values[v, lane] = spec[v, SPEC_P0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def sample_values(z, values, spec, tables, order, family_start):
     """Turn the normal scores ``z`` of a block of draws into prior values.
 

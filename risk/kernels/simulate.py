@@ -9,14 +9,15 @@ Reproducibility by construction:
 * floating-point sums are kept per chunk and added up by the caller in
   chunk order, so a seed gives bit-identical numbers for any thread count.
 
-Slots run in parallel (``prange``); slot ``s`` takes chunks ``s, s + S, ...``
-of the batch, so no two threads write the same memory.
+Slots run in parallel, one thread each (``risk.engine.in_slots``; the batch
+kernels release the GIL); slot ``s`` takes chunks ``s, s + S, ...`` of the
+batch, so no two threads write the same memory.
 """
 
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .histogram import N_BINS, bin_index
 from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE, OUT_DISTRESS,
@@ -72,7 +73,7 @@ def n_histograms(horizon):
     return H_REVENUE + 4 * horizon
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs, words):
     """Fill ``z[:, lane]`` with the normal scores of draw ``draws[lane]`` (``SAMPLER_*`` says from where).
 
@@ -144,7 +145,7 @@ def simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order
                   block.paths, block.cash0, block.contract_gw, block.contract_unit, block.scratch)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _copula(z, copula_index, copula_chol):
     # Gaussian copula: z[idx] <- L @ z[idx], in place from the last row up.
     for i in range(copula_index.shape[0] - 1, -1, -1):
@@ -192,15 +193,20 @@ def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
         hists[e, H_REVENUE + 3 * horizon + t, bin_index(ratio)] += 1
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_batch(slot, n_slots, sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
               n_z, z_active, spec, tables, order, family_start, copula_index, copula_chol,
               company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
               horizon, counts, hists, sums):
-    """Simulate chunks ``first_chunk .. first_chunk + batch_chunks - 1``.
+    """Simulate slot ``slot``'s chunks of the batch ``first_chunk .. first_chunk + batch_chunks - 1``.
 
     Parameters
     ----------
+    slot, n_slots : int
+        This call runs chunks ``slot, slot + n_slots, ...`` of the batch and
+        adds to ``counts[slot]`` and ``hists[slot]`` only: ``n_slots`` calls
+        on as many threads (``risk.engine.in_slots``; the GIL is released)
+        run the batch in parallel.
     sampler : int
         ``SAMPLER_MC``, ``SAMPLER_ANTITHETIC`` or ``SAMPLER_SCORES``.
     z_keys : numpy.ndarray of uint64
@@ -225,35 +231,33 @@ def run_batch(sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, to
     discount_var : int
         Index of the discount rate among the variates.
     counts : numpy.ndarray of int64, shape (n_slots, n_entities, n_counts)
-        Integer counters, added to (one slot per parallel worker).
+        Integer counters, added to (one slot per thread).
     hists : numpy.ndarray of int64, shape (n_slots, n_entities, n_histograms, N_BINS)
         Histograms, added to.
     sums : numpy.ndarray of float64, shape (batch_chunks, n_entities, n_floats)
         Output: floating-point sums of each chunk (overwritten).
     """
-    n_slots = counts.shape[0]
     n_entities = counts.shape[1]
-    for slot in prange(n_slots):
-        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
-        outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
-        slot_counts = counts[slot]
-        slot_hists = hists[slot]
-        for ci in range(slot, batch_chunks, n_slots):
-            chunk_sums = sums[ci]
-            chunk_sums[:, :] = 0.0
-            first = (first_chunk + ci) * chunk_size
-            last = min(first + chunk_size, total_draws)
-            for block_first in range(first, last, LANES):
-                set_block(draws, block_first, last)
-                simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start,
-                               copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                               demand_loading, horizon)
-                entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
-                # lanes in draw order: the chunk's float sums add up in the order of its draws
-                for lane in range(min(LANES, last - block_first)):
-                    for e in range(n_entities):
-                        _accumulate(e, lane, horizon, paths, outcomes, slot_counts, chunk_sums, slot_hists)
+    block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
+    draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
+    outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
+    slot_counts = counts[slot]
+    slot_hists = hists[slot]
+    for ci in range(slot, batch_chunks, n_slots):
+        chunk_sums = sums[ci]
+        chunk_sums[:, :] = 0.0
+        first = (first_chunk + ci) * chunk_size
+        last = min(first + chunk_size, total_draws)
+        for block_first in range(first, last, LANES):
+            set_block(draws, block_first, last)
+            simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start,
+                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
+                           demand_loading, horizon)
+            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
+            # lanes in draw order: the chunk's float sums add up in the order of its draws
+            for lane in range(min(LANES, last - block_first)):
+                for e in range(n_entities):
+                    _accumulate(e, lane, horizon, paths, outcomes, slot_counts, chunk_sums, slot_hists)
 
 
 @njit(cache=True, error_model="numpy")
@@ -280,11 +284,14 @@ R_BREAKEVEN = 2  # year index, or horizon when none
 R_DISTRESS = 3  # 1.0 or 0.0
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order, family_start,
+@njit(cache=True, nogil=True, error_model="numpy")
+def record_draws(slot, n_slots, sampler, z_keys, draw_index, n_z, z_active, spec, tables, order, family_start,
                  copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                  demand_loading, discount_var, horizon, values_out, outcomes_out, paths_out):
     """Keep per-draw records of the draws ``draw_index`` (kept draws, sensitivity).
+
+    Slot ``slot`` of ``n_slots`` (threads, as :func:`run_batch`) records
+    tasks ``slot, slot + n_slots, ...`` of ``64 * LANES`` draws.
 
     The same draws as :func:`run_batch` gives for the same keys and sampler
     (``SAMPLER_MC`` or ``SAMPLER_ANTITHETIC``).  Memory is the caller's:
@@ -298,7 +305,7 @@ def record_draws(sampler, z_keys, draw_index, n_z, z_active, spec, tables, order
     keep_values = values_out.shape[0] == n
     keep_paths = paths_out.shape[0] == n
     per_task = 64 * LANES
-    for task in prange((n + per_task - 1) // per_task):
+    for task in range(slot, (n + per_task - 1) // per_task, n_slots):
         block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
         draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
         outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
