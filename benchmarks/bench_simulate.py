@@ -140,8 +140,8 @@ def rng_floor(draws: int) -> float:
     import risk  # noqa: F401  (configures the numba cache)
     from numba import njit
 
-    from risk.engine import in_slots, score_keys, slot_count
-    from risk.kernels.simulate import LANES, SAMPLER_MC, block_scratch, draw_scores, set_block
+    from risk.engine import blocks, in_slots, score_keys, slot_count
+    from risk.kernels.simulate import LANES, SAMPLER_MC, draw_scores, set_block
     from risk.kernels.sampling import sample_values
     from risk.scenario import load_scenario
     from risk.scenario.compile import compile_scenario
@@ -150,21 +150,18 @@ def rng_floor(draws: int) -> float:
     a = compiled.arrays
 
     @njit(nogil=True)
-    def variates_only(slot, n_slots, draws, n_z, z_keys, z_active, spec, tables, order, family_start, n_contracts,
-                      horizon):
+    def variates_only(slot, n_slots, b, draws, z_keys, z_active, spec, tables, order, family_start):
         # the engine's own score and value stages, on its blocks of draws, slot by slot as the engine runs them
-        b = block_scratch(n_z, spec, 1, n_contracts, horizon)
         for first in range(slot * LANES, draws, n_slots * LANES):
             set_block(b.draws, first, draws)
             draw_scores(b.draws, SAMPLER_MC, z_keys, b.no_scores, z_active, b.z, b.offsets, b.signs, b.words)
             sample_values(b.z, b.values, spec, tables, order, family_start)
 
-    slots = slot_count(os.cpu_count() or 1, draws)
-    args = (compiled.n_z, score_keys(compiled, 1), a["z_active"], a["spec"], a["tables"], a["order"],
-            a["family_start"], a["contract_var"].shape[0], compiled.horizon)
-    in_slots(variates_only, slots, 1000, *args)
+    slot_blocks = blocks(compiled, slot_count(os.cpu_count() or 1, draws))
+    args = (score_keys(compiled, 1), a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"])
+    in_slots(variates_only, slot_blocks, 1000, *args)
     start = time.perf_counter()
-    in_slots(variates_only, slots, draws, *args)
+    in_slots(variates_only, slot_blocks, draws, *args)
     return (time.perf_counter() - start) / draws * 1e9
 
 

@@ -146,6 +146,7 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
     z_keys = engine.score_keys(compiled, seed)
     args = compiled.kernel_args()
     m = tail_size(draws)
+    slot_blocks = engine.blocks(compiled, engine.slot_count(threads, -(-draws // chunk_size)))
     top_lw, top_idx = np.empty(0), np.empty(0, dtype=np.int64)
     block = engine.BATCH_CHUNKS * chunk_size
     buffer = np.empty(min(block, draws))
@@ -154,8 +155,8 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
         n = min(block, draws - first)
         out = buffer[:n]
         tasks = -(-n // (64 * k.LANES))  # log_weights's tasks
-        engine.in_slots(ko.log_weights, engine.slot_count(threads, tasks), k.SAMPLER_MC, z_keys, first, *args,
-                        observations, out)
+        engine.in_slots(ko.log_weights, slot_blocks[:engine.slot_count(threads, tasks)], k.SAMPLER_MC, z_keys,
+                        first, *args, observations, out)
         finite += int(np.isfinite(out).sum())
         top_lw, top_idx = _top(top_lw, top_idx, out, np.arange(first, first + n, dtype=np.int64), m + 1)
     if finite == 0:
@@ -169,7 +170,7 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
     n_entities = compiled.n_companies + 1
     n_var = compiled.arrays["spec"].shape[0]
     n_chunks = -(-draws // chunk_size)
-    slots = engine.slot_count(threads, n_chunks)
+    slots = len(slot_blocks)
     hists = np.zeros((slots, n_entities, 2, N_BINS), dtype=np.int64)
     prior_hists = np.zeros((slots, n_var, N_BINS), dtype=np.int64)
     sums = np.zeros((engine.BATCH_CHUNKS, n_entities, ko.N_WEIGHTED))
@@ -178,7 +179,7 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
     total_prior = np.zeros(n_var)
     for first in range(0, n_chunks, engine.BATCH_CHUNKS):
         size = min(engine.BATCH_CHUNKS, n_chunks - first)
-        engine.in_slots(ko.weighted_batch, slots, k.SAMPLER_MC, z_keys, first, size, chunk_size, draws, *args,
+        engine.in_slots(ko.weighted_batch, slot_blocks, k.SAMPLER_MC, z_keys, first, size, chunk_size, draws, *args,
                         observations, lw_max, tail_draws, tail_lw, sums[:size], prior_sums[:size], hists, prior_hists)
         for ci in range(size):  # chunk order: the same numbers for any thread count
             total_sums += sums[ci]

@@ -32,7 +32,7 @@ from numba import njit
 
 from .histogram import bin_index
 from .model import CONTRACT_COMPANY, PATH_EARNINGS
-from .simulate import LANES, SAMPLER_MC, block_scratch, set_block, simulate_block
+from .simulate import LANES, SAMPLER_MC, set_block, simulate_block
 
 TIMING_PAST = 0
 TIMING_UPFRONT = 1
@@ -220,10 +220,10 @@ def _accumulate(out, sums, hists, slot):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def exposure_batch(slot, n_slots, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active, spec,
-                   tables, order, family_start, copula_index, copula_chol, company_var, contract_var, contract_ramp,
-                   factor_z, demand_loading, discount_var, horizon, contract_terms, investments, recovery,
-                   sums, hists):
+def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active,
+                   spec, tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
+                   contract_ramp, factor_z, demand_loading, discount_var, horizon, contract_terms, investments,
+                   recovery, sums, hists):
     """Provider settlements of chunks ``first_chunk ..`` (plain Monte Carlo draws, the streams of ``run_batch``).
 
     ``sums`` (batch_chunks, n_providers + 1, N_S): per-chunk floats, overwritten;
@@ -231,9 +231,7 @@ def exposure_batch(slot, n_slots, z_keys, first_chunk, batch_chunks, chunk_size,
     Slot ``slot`` of ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
     """
     n_providers = hists.shape[1] - 1
-    n_entities = company_var.shape[0] + 1
     n_contracts = contract_var.shape[0]
-    block = block_scratch(n_z, spec, n_entities, n_contracts, horizon)
     draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
     contract_gw, contract_unit = block.contract_gw, block.contract_unit
     gw = np.empty((n_contracts, horizon))

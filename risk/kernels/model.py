@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .elementary import exp
+from .elementary import exp, log1p
 
 # Company priors: column of ``company_var`` (index of the first variate).
 REVENUE0 = 0
@@ -232,9 +232,11 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
             scratch[_SUPPLY_PER_GW * LANES + lane] = ((1.0 - values[company_var[c, TRAINING_SHARE], lane])
                                                       * values[company_var[c, YIELD_PER_GW], lane])
             cash0[c, lane] = values[company_var[c, CASH0], lane]
-        for lane in range(lanes):  # log1p is a C library call: its own (scalar) loop
-            scratch[_LOG_GROWTH_1 * LANES + lane] = math.log1p(values[company_var[c, GROWTH_INITIAL], lane])
-            scratch[_LOG_GROWTH_TERM * LANES + lane] = math.log1p(values[company_var[c, GROWTH_TERMINAL], lane])
+        growth_initial = company_var[c, GROWTH_INITIAL]
+        growth_terminal = company_var[c, GROWTH_TERMINAL]
+        for lane in range(lanes):
+            scratch[_LOG_GROWTH_1 * LANES + lane] = log1p(values[growth_initial, lane])
+            scratch[_LOG_GROWTH_TERM * LANES + lane] = log1p(values[growth_terminal, lane])
         for t in range(horizon):
             # the recursion writes only the scratch (SIMD over lanes) ...
             for lane in range(lanes):

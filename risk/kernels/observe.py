@@ -24,9 +24,9 @@ import numpy as np
 from numba import njit
 
 from .histogram import bin_index
-from .model import (N_OUTCOMES, OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_REVENUE,
+from .model import (OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_REVENUE,
                     REVENUE0, entity_outcomes)
-from .simulate import LANES, block_scratch, set_block, simulate_block
+from .simulate import LANES, set_block, simulate_block
 
 OBS_REVENUE = 0
 OBS_CAPACITY = 1
@@ -95,19 +95,18 @@ def log_likelihood(paths, values, lane, company_var, observations, horizon):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def log_weights(slot, n_slots, sampler, z_keys, first_draw, n_z, z_active, spec, tables, order, family_start, copula_index,
-                copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
-                horizon, observations, out):
+def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, n_z, z_active, spec, tables, order, family_start,
+                copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading,
+                discount_var, horizon, observations, out):
     """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``.
 
-    Slot ``slot`` of ``n_slots`` (threads) fills tasks ``slot, slot + n_slots, ...`` of ``64 * LANES`` draws.
+    Slot ``slot`` of ``n_slots`` (threads, each with its own ``block``) fills tasks ``slot, slot + n_slots,
+    ...`` of ``64 * LANES`` draws.
     """
     n = out.shape[0]
-    n_entities = company_var.shape[0] + 1
     per_task = 64 * LANES
+    draws, values, paths = block.draws, block.values, block.paths
     for task in range(slot, (n + per_task - 1) // per_task, n_slots):
-        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, values, paths = block.draws, block.values, block.paths
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             set_block(draws, first_draw + block_first, first_draw + task_last)
@@ -134,8 +133,8 @@ def _weight(draw, lw, lw_max, tail_draws, tail_lw):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def weighted_batch(slot, n_slots, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active, spec,
-                   tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
+def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z,
+                   z_active, spec, tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
                    contract_ramp, factor_z, demand_loading, discount_var, horizon, observations, lw_max,
                    tail_draws, tail_lw, sums, prior_sums, hists, prior_hists):
     """Weighted statistics of chunks ``first_chunk ..`` (the second pass of the posterior).
@@ -147,10 +146,7 @@ def weighted_batch(slot, n_slots, sampler, z_keys, first_chunk, batch_chunks, ch
     prior histograms are fixed-point integers (added to).  Slot ``slot`` of
     ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
     """
-    n_entities = hists.shape[1]
-    block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-    draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
-    outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
+    draws, values, paths, cash0, outcomes = block.draws, block.values, block.paths, block.cash0, block.outcomes
     for ci in range(slot, batch_chunks, n_slots):
         sums[ci, :, :] = 0.0
         prior_sums[ci, :] = 0.0

@@ -38,13 +38,10 @@ SPEC_ROW = 5  # row of ``tables`` (table and discrete families)
 SPEC_COLUMNS = 6
 
 
-@njit(cache=True, error_model="numpy")
 def fill_fixed(values, spec):
-    """Write the fixed priors' values into every lane once (they never change between draws)."""
-    for v in range(spec.shape[0]):
-        if spec[v, SPEC_FAMILY] == FAMILY_FIXED:
-            for lane in range(values.shape[1]):
-                values[v, lane] = spec[v, SPEC_P0]
+    """Write the fixed priors' values into every lane of ``values`` (numpy; once per scratch block)."""
+    fixed = spec[:, SPEC_FAMILY] == FAMILY_FIXED
+    values[fixed, :] = spec[fixed, SPEC_P0][:, None]
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -98,7 +98,7 @@ def draw_scores(draws, sampler, z_keys, scores, z_active, z, offsets, signs, wor
         fill_normals(z_keys[j], offsets, signs, words, z, z_active[j])
 
 
-# One thread's scratch for a block of ``LANES`` draws (``block_scratch``).
+# One thread's scratch for a block of ``LANES`` draws (``new_block``).
 Block = namedtuple("Block", [
     "draws",  # (LANES,) int64: the block's draw indices
     "z",  # (n_z, LANES): normal scores
@@ -107,6 +107,7 @@ Block = namedtuple("Block", [
     "cash0",  # (n_entities, LANES): starting cash
     "contract_gw",  # (n_contracts, horizon, LANES): GW online by year
     "contract_unit",  # (n_contracts, LANES): unit cost, $B per GW-year
+    "outcomes",  # (N_OUTCOMES, n_entities, LANES): model.entity_outcomes
     "scratch",  # (N_SCRATCH_ROWS * LANES,): the model's flat scratch
     "offsets",  # (LANES,) uint64: the lanes' stream offsets
     "signs",  # (LANES,): +1 or -1 (antithetic pairs)
@@ -115,16 +116,20 @@ Block = namedtuple("Block", [
 ])
 
 
-@njit(cache=True, error_model="numpy")
-def block_scratch(n_z, spec, n_entities, n_contracts, horizon):
-    """Allocate one thread's :data:`Block` (:func:`simulate_block` fills it)."""
-    values = np.empty((spec.shape[0], LANES))
+def new_block(n_z: int, spec: np.ndarray, n_entities: int, n_contracts: int, horizon: int) -> Block:
+    """Allocate one thread's :class:`Block` (numpy; :func:`simulate_block` fills it).
+
+    Allocated here rather than inside the kernels: a dozen array shapes
+    allocated in compiled code cost 0.8 s of the first compile.
+    """
+    values = np.zeros((spec.shape[0], LANES))
     fill_fixed(values, spec)
-    return Block(np.zeros(LANES, dtype=np.int64), np.zeros((n_z, LANES)), values,
-                 np.zeros((N_PATHS, n_entities, horizon, LANES)), np.zeros((n_entities, LANES)),
-                 np.zeros((n_contracts, horizon, LANES)), np.zeros((n_contracts, LANES)),
-                 np.empty(N_SCRATCH_ROWS * LANES), np.empty(LANES, dtype=np.uint64), np.empty(LANES),
-                 np.empty(LANES, dtype=np.uint64), np.empty((0, 0)))
+    return Block(draws=np.zeros(LANES, dtype=np.int64), z=np.zeros((n_z, LANES)), values=values,
+                 paths=np.zeros((N_PATHS, n_entities, horizon, LANES)), cash0=np.zeros((n_entities, LANES)),
+                 contract_gw=np.zeros((n_contracts, horizon, LANES)), contract_unit=np.zeros((n_contracts, LANES)),
+                 outcomes=np.zeros((N_OUTCOMES, n_entities, LANES)), scratch=np.zeros(N_SCRATCH_ROWS * LANES),
+                 offsets=np.zeros(LANES, dtype=np.uint64), signs=np.zeros(LANES),
+                 words=np.zeros(LANES, dtype=np.uint64), no_scores=np.zeros((0, 0)))
 
 
 @njit(cache=True, error_model="numpy")
@@ -134,10 +139,16 @@ def set_block(draws, first, last):
         draws[lane] = min(first + lane, last - 1)
 
 
+# simulate_block's stages (draw_scores, _copula, sampling.sample_values,
+# model.company_paths with model.contract_capacity, rng.fill_normals) are
+# inline="always": each has this one call site, and inlining them here spares
+# compiling each on its own first (cold engine.run 7.2-7.6 s -> 6.5-6.6 s,
+# and 5 % faster).  simulate_block itself is not inlined into its four
+# callers: inlined into run_batch it made the first compile 7.5-8.4 s.
 @njit(cache=True, error_model="numpy")
 def simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start, copula_index,
                    copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon):
-    """Fill the block's normal scores, prior values and yearly paths (``block``: see :func:`block_scratch`)."""
+    """Fill the block's normal scores, prior values and yearly paths (``block``: see :func:`new_block`)."""
     draw_scores(block.draws, sampler, z_keys, scores, z_active, block.z, block.offsets, block.signs, block.words)
     _copula(block.z, copula_index, copula_chol)
     sample_values(block.z, block.values, spec, tables, order, family_start)
@@ -194,7 +205,7 @@ def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_batch(slot, n_slots, sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
+def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
               n_z, z_active, spec, tables, order, family_start, copula_index, copula_chol,
               company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
               horizon, counts, hists, sums):
@@ -207,6 +218,8 @@ def run_batch(slot, n_slots, sampler, z_keys, scores, first_chunk, batch_chunks,
         adds to ``counts[slot]`` and ``hists[slot]`` only: ``n_slots`` calls
         on as many threads (``risk.engine.in_slots``; the GIL is released)
         run the batch in parallel.
+    block : Block
+        This slot's scratch (:func:`new_block`).
     sampler : int
         ``SAMPLER_MC``, ``SAMPLER_ANTITHETIC`` or ``SAMPLER_SCORES``.
     z_keys : numpy.ndarray of uint64
@@ -238,9 +251,7 @@ def run_batch(slot, n_slots, sampler, z_keys, scores, first_chunk, batch_chunks,
         Output: floating-point sums of each chunk (overwritten).
     """
     n_entities = counts.shape[1]
-    block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-    draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
-    outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
+    draws, values, paths, cash0, outcomes = block.draws, block.values, block.paths, block.cash0, block.outcomes
     slot_counts = counts[slot]
     slot_hists = hists[slot]
     for ci in range(slot, batch_chunks, n_slots):
@@ -285,13 +296,14 @@ R_DISTRESS = 3  # 1.0 or 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def record_draws(slot, n_slots, sampler, z_keys, draw_index, n_z, z_active, spec, tables, order, family_start,
+def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, n_z, z_active, spec, tables, order, family_start,
                  copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                  demand_loading, discount_var, horizon, values_out, outcomes_out, paths_out):
     """Keep per-draw records of the draws ``draw_index`` (kept draws, sensitivity).
 
-    Slot ``slot`` of ``n_slots`` (threads, as :func:`run_batch`) records
-    tasks ``slot, slot + n_slots, ...`` of ``64 * LANES`` draws.
+    Slot ``slot`` of ``n_slots`` (threads, as :func:`run_batch`, with its
+    own ``block``) records tasks ``slot, slot + n_slots, ...`` of ``64 *
+    LANES`` draws.
 
     The same draws as :func:`run_batch` gives for the same keys and sampler
     (``SAMPLER_MC`` or ``SAMPLER_ANTITHETIC``).  Memory is the caller's:
@@ -305,10 +317,8 @@ def record_draws(slot, n_slots, sampler, z_keys, draw_index, n_z, z_active, spec
     keep_values = values_out.shape[0] == n
     keep_paths = paths_out.shape[0] == n
     per_task = 64 * LANES
+    draws, values, paths, cash0, outcomes = block.draws, block.values, block.paths, block.cash0, block.outcomes
     for task in range(slot, (n + per_task - 1) // per_task, n_slots):
-        block = block_scratch(n_z, spec, n_entities, contract_var.shape[0], horizon)
-        draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
-        outcomes = np.empty((N_OUTCOMES, n_entities, LANES))
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             for lane in range(LANES):

@@ -35,14 +35,18 @@ def test_quantile_specified_priors_hit_their_quantiles(raw):
         assert float(prior.ppf([p])[0]) == pytest.approx(q, rel=1e-8, abs=1e-10)
 
 
-@njit
 def _draw_many(n, seed, spec, tables, order, family_start):
+    values = np.empty((1, 8))
+    fill_fixed(values, spec)
+    return _sample_many(n, seed, spec, tables, order, family_start, values)
+
+
+@njit
+def _sample_many(n, seed, spec, tables, order, family_start, values):
     key = seed_key(seed)
     out = np.empty(n)
-    lanes = 8
+    lanes = values.shape[1]
     z = np.empty((1, lanes))
-    values = np.empty((1, lanes))
-    fill_fixed(values, spec)
     for first in range(0, n, lanes):
         for lane in range(lanes):
             z[0, lane], _ = next_normal(draw_state(key, first + lane))
