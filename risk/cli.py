@@ -114,26 +114,44 @@ def _results_table(result: api.Result) -> Table:
 
 
 class _Progress:
-    """A rich progress bar on stderr that appears once a run has taken about a second."""
+    """Progress on stderr once a run has taken about a second.
 
-    def __init__(self, enabled: bool, unit: str = "draws"):
+    On a terminal: a rich bar, erased when the run ends.  Elsewhere (``--progress``
+    into a log or a pipe, where a live bar cannot redraw): one plain line at most
+    every ``interval`` seconds, and a last one at the end.
+    """
+
+    def __init__(self, enabled: bool, unit: str = "draws", *, stream=None, threshold: float = 1.0,
+                 interval: float = 5.0):
         self.enabled = enabled
         self.unit = unit
+        self.stream = sys.stderr if stream is None else stream
+        self.live = self.stream.isatty()
+        self.threshold = threshold
+        self.interval = interval
         self.started = time.perf_counter()
+        self.last_line = None  # when the last plain line was written
         self.bar = None
         self.task = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
+        now = time.perf_counter()
+        if self.bar is None and self.last_line is None and now - self.started < self.threshold and done < total:
+            return
+        if not self.live:
+            if self.last_line is None or now - self.last_line >= self.interval or done >= total:
+                self.last_line = now
+                print(f"simulating: {done:,}/{total:,} {self.unit} ({done / total:.0%}), "
+                      f"{now - self.started:.1f} s", file=self.stream, flush=True)
+            return
         if self.bar is None:
-            if time.perf_counter() - self.started < 1.0 and done < total:
-                return
             from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
             self.bar = Progress("[progress.description]{task.description}", BarColumn(),
                                 "{task.completed:,}/{task.total:,} " + self.unit, TimeElapsedColumn(),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+                                TimeRemainingColumn(), console=Console(file=self.stream), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("simulating", total=total)
         self.bar.update(self.task, completed=done)

@@ -1,5 +1,6 @@
 """The ``risk`` command end to end, in a subprocess (table, --json, --out, exit codes)."""
 
+import io
 import json
 import os
 import subprocess
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from risk.cli import parse_draws
+from risk.cli import _Progress, parse_draws
 from risk.errors import InputError
 
 
@@ -169,3 +170,19 @@ def test_exposure_command_and_by_provider(small_scenario_file, tmp_path):
     assert set(providers) >= {"total"} and "revenue_at_risk_mean" in providers["total"]
     proc = _risk("simulate", str(small_scenario_file), "--by", "company", cwd=tmp_path)
     assert proc.returncode == 2 and "--by" in proc.stderr
+
+
+def test_progress_outside_a_terminal_writes_plain_lines():
+    stream = io.StringIO()  # not a terminal: no live bar, plain lines
+    bar = _Progress(True, stream=stream, threshold=0.0, interval=3600.0)
+    for done in (1_000, 2_000, 3_000):
+        bar(done, 3_000)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("simulating: 1,000/3,000 draws (33%)")
+    assert lines[-1].startswith("simulating: 3,000/3,000 draws (100%)")
+    assert len(lines) == 2  # the middle call falls inside the interval
+    quiet = io.StringIO()
+    off = _Progress(False, stream=quiet, threshold=0.0)
+    off(3_000, 3_000)
+    assert quiet.getvalue() == ""
