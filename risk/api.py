@@ -234,7 +234,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     seed : int, optional
         Seed in ``[0, 2**63)``; None draws a fresh one (recorded in the result).
     threads : int, optional
-        Threads to use (default: all numba threads).  Results do not depend on it.
+        Threads to use (default: one per core, ``numba.config.NUMBA_NUM_THREADS``).  Results do not depend on it.
     overrides : dict, optional
         What-if changes ``{key path: value | risk.Scale(f) | risk.Shift(d)}``,
         e.g. ``{"companies.openai.revenue0.p50": 30}`` (see

@@ -128,7 +128,7 @@ def compare(a: str | Path | None = None, b: str | Path | None = None, *, draws: 
     seed : int, optional
         Shared seed; None draws one (recorded).
     threads : int, optional
-        numba threads; results do not depend on it.
+        Threads to use (at most one per core); results do not depend on it.
     overrides_a, overrides_b : dict, optional
         What-if overrides for each side (as in :func:`risk.simulate`).
     stress_a, stress_b : str or list of str, optional
