@@ -168,8 +168,8 @@ def next_normal(state):
 
 
 @njit(cache=True, inline="always")
-def fill_normals(key, offsets, signs, words, z, row):
-    """``z[row, lane] = signs[lane] * next_normal(key + offsets[lane])`` for every lane.
+def fill_normals(key, offsets, words, z, row):
+    """``z[row, lane] = next_normal(key + offsets[lane])`` for every lane.
 
     The same numbers as :func:`next_normal`, in two passes: the SplitMix64
     words of all lanes first (a loop of integer arithmetic that runs as
@@ -188,4 +188,4 @@ def fill_normals(key, offsets, signs, words, z, row):
             score = -x if negative else x
         else:
             score, _ = _normal_slow(key + offsets[lane] + GOLDEN, layer, negative, x)
-        z[row, lane] = signs[lane] * score
+        z[row, lane] = score
