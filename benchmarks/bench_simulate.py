@@ -7,9 +7,11 @@ and the floor: ns per draw for only generating that draw's random variates;
 then each sampler's variance-reduction factor (mc, antithetic, rqmc) on
 ``p_shortfall`` and the mean funding gap.
 
-    python benchmarks/bench_simulate.py [--draws 1e7] [--numpy-draws 1e6] [--big]
+    python benchmarks/bench_simulate.py [--draws 1e7] [--numpy-draws 1e6] [--big] [--repeats 3]
 
-``--big`` also runs 1e8 draws to show that peak memory does not grow.
+``--big`` also runs 1e8 draws to show that peak memory does not grow.  The
+warm and start-up times are the median of ``--repeats`` runs, printed with
+each run's time (the machine is shared and noisy).
 Each ``risk simulate`` runs in its own process (whole-process wall time and
 peak RSS, as a user sees them); the numpy baseline runs in this process.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,18 +174,25 @@ def main() -> None:
     parser.add_argument("--numpy-draws", default="1e6")
     parser.add_argument("--numpy-chunk", type=int, default=10_000)
     parser.add_argument("--big", action="store_true", help="also run 1e8 draws (peak RSS)")
+    parser.add_argument("--repeats", type=int, default=3, help="warm and start-up runs (their median is reported)")
     parser.add_argument("--sampler-draws", default="1e6", help="draws per sampler for the variance-reduction table")
     args = parser.parse_args()
     draws = int(float(args.draws))
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as cache:
         cold, cold_rss = run_cli(args.draws, cache)
-        warm, warm_rss = run_cli(args.draws, cache)
-        startup, startup_rss = run_cli("1", cache)
+        # a shared 2-core machine is noisy (one-sided: other load only slows a run down): the
+        # warm figures are the median of `--repeats` runs, printed with their range
+        warm_runs = [run_cli(args.draws, cache) for _ in range(args.repeats)]
+        startup_runs = [run_cli("1", cache) for _ in range(args.repeats)]
+        warm, warm_rss = statistics.median(w for w, _ in warm_runs), max(r for _, r in warm_runs)
+        startup, startup_rss = statistics.median(w for w, _ in startup_runs), max(r for _, r in startup_runs)
         print(f"risk simulate --draws {args.draws} (default scenario, all statistics):")
         print(f"  cold (first compile): {cold:6.2f} s   peak RSS {cold_rss:6.0f} MiB")
-        print(f"  warm:                 {warm:6.2f} s   peak RSS {warm_rss:6.0f} MiB")
-        print(f"  start-up alone (1 draw, warm): {startup:.2f} s   peak RSS {startup_rss:.0f} MiB")
+        print(f"  warm:                 {warm:6.2f} s   peak RSS {warm_rss:6.0f} MiB   (median of {args.repeats}: "
+              f"{', '.join(f'{w:.2f}' for w, _ in warm_runs)})")
+        print(f"  start-up alone (1 draw, warm): {startup:.2f} s   peak RSS {startup_rss:.0f} MiB   "
+              f"(median of {args.repeats}: {', '.join(f'{w:.2f}' for w, _ in startup_runs)})")
         print(f"  draws/s (warm, whole process): {draws / warm:,.0f}   ns per draw: {warm / draws * 1e9:,.0f}")
         if args.big:
             big, big_rss = run_cli("1e8", cache)
