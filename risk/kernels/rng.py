@@ -158,7 +158,12 @@ def next_normal(state):
     The fast path is loop-free so that it inlines into the caller's loop.
     """
     state = state + GOLDEN
-    word = mix64(state)
+    return _normal_from_word(state, mix64(state))
+
+
+@njit(cache=True, inline="always")
+def _normal_from_word(state, word):
+    # the ziggurat on the word of ``state``: the fast path, or the slow one from there
     layer = np.int64(word & _MASK8)
     negative = ((word >> _S8) & _ONE) == _ONE
     x = ((word >> _S11) + 0.5) * _TO_UNIT * ZIG_X[layer]
@@ -180,12 +185,4 @@ def fill_normals(key, offsets, words, z, row):
     for lane in range(lanes):
         words[lane] = mix64(key + offsets[lane] + GOLDEN)
     for lane in range(lanes):
-        word = words[lane]
-        layer = np.int64(word & _MASK8)
-        negative = ((word >> _S8) & _ONE) == _ONE
-        x = ((word >> _S11) + 0.5) * _TO_UNIT * ZIG_X[layer]
-        if x < ZIG_X[layer + 1]:
-            score = -x if negative else x
-        else:
-            score, _ = _normal_slow(key + offsets[lane] + GOLDEN, layer, negative, x)
-        z[row, lane] = score
+        z[row, lane], _ = _normal_from_word(key + offsets[lane] + GOLDEN, words[lane])
