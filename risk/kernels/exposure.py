@@ -220,7 +220,7 @@ def _accumulate(out, sums, hists, slot):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z, z_active,
+def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, z_active,
                    spec, tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
                    contract_ramp, factor_z, demand_loading, discount_var, horizon, contract_terms, investments,
                    recovery, sums, hists):

@@ -95,7 +95,7 @@ def log_likelihood(paths, values, lane, company_var, observations, horizon):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, n_z, z_active, spec, tables, order, family_start,
+def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, z_active, spec, tables, order, family_start,
                 copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading,
                 discount_var, horizon, observations, out):
     """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``.
@@ -133,7 +133,7 @@ def _weight(draw, lw, lw_max, tail_draws, tail_lw):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, n_z,
+def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
                    z_active, spec, tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
                    contract_ramp, factor_z, demand_loading, discount_var, horizon, observations, lw_max,
                    tail_draws, tail_lw, sums, prior_sums, hists, prior_hists):

@@ -210,7 +210,7 @@ def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
-              n_z, z_active, spec, tables, order, family_start, copula_index, copula_chol,
+              z_active, spec, tables, order, family_start, copula_index, copula_chol,
               company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
               horizon, counts, hists, sums):
     """Simulate slot ``slot``'s chunks of the batch ``first_chunk .. first_chunk + batch_chunks - 1``.
@@ -239,8 +239,6 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
     copula_index, copula_chol : numpy.ndarray
         Variates under the Gaussian copula and the Cholesky factor of their
         correlation matrix (empty when there is no copula).
-    n_z : int
-        Normal scores per draw (variates, growth shocks, demand factor).
     z_active : numpy.ndarray of int64
         The normal scores to draw (those of fixed priors are skipped).
     company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon
@@ -300,7 +298,7 @@ R_DISTRESS = 3  # 1.0 or 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, n_z, z_active, spec, tables, order, family_start,
+def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, z_active, spec, tables, order, family_start,
                  copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
                  demand_loading, discount_var, horizon, values_out, outcomes_out, paths_out):
     """Keep per-draw records of the draws ``draw_index`` (kept draws, sensitivity).

@@ -76,9 +76,8 @@ class CompiledScenario:
     def kernel_args(self) -> tuple:
         """Arguments of ``kernels.simulate.run_batch`` after the chunk plan."""
         a = self.arrays
-        return (self.n_z, a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"], a["copula_index"],
-                a["copula_chol"],
-                a["company_var"], a["contract_var"], a["contract_ramp"], self.factor_z,
+        return (a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"], a["copula_index"],
+                a["copula_chol"], a["company_var"], a["contract_var"], a["contract_ramp"], self.factor_z,
                 self.demand_loading, self.discount_var, self.horizon)
 
 
