@@ -101,8 +101,9 @@ def contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_
     contract capex over its life plus power.  A ramp delay shifts the whole
     ramp later; before its first year the ramp is 0, after its last year it
     stays at its last value, and fractional delays interpolate linearly
-    between years.  Branch-free over lanes (the out-of-ramp cases are
-    clamped indices and selects), so it runs as SIMD code.
+    between years.  Branch-free over lanes (a loop over the block's few
+    distinct ramp shifts, each lane selecting its own), so it runs as SIMD
+    code.
     """
     lanes = values.shape[1]  # == LANES; a run-time bound, see the note at LANES
     last_year = contract_ramp.shape[1] - 1
@@ -128,9 +129,10 @@ def contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_
     highest_shift = -(horizon + 1)
     for lane in range(lanes):
         lag = -values[delay, lane]
-        shift = min(max(math.floor(lag), -(horizon + 1.0)), float(last_year))
+        whole = math.floor(lag)
+        shift = min(max(whole, -(horizon + 1.0)), float(last_year))
         scratch[_SHIFT * LANES + lane] = shift
-        scratch[_FRACTION * LANES + lane] = lag - math.floor(lag)
+        scratch[_FRACTION * LANES + lane] = lag - whole
         scratch[_DELIVERED * LANES + lane] = values[delivered, lane]
         lowest_shift = min(lowest_shift, int(shift))
         highest_shift = max(highest_shift, int(shift))
