@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from . import engine
+from .kernels import simulate as k
 from ._version import __version__
 from .errors import InputError
 from .result import QUANTILES, EntityStats, entity_stats, wilson_interval
@@ -130,7 +131,7 @@ class Result:
 
     @property
     def sector(self) -> EntityStats:
-        """The sector's statistics (the sum of the companies)."""
+        """The sector's statistics (any company short or in default; gaps summed, not netted)."""
         return self.entities["sector"]
 
     def summary(self):
@@ -146,6 +147,10 @@ class Result:
                 "p_shortfall_ci95_low": stats.p_shortfall["ci95"][0],
                 "p_shortfall_ci95_high": stats.p_shortfall["ci95"][1],
                 "p_distress": stats.p_distress["p"],
+                "p_default": stats.p_default["p"],
+                "p_default_mcse": stats.p_default["mcse"],
+                "p_shortfall_economic": stats.p_shortfall_economic["p"],
+                "new_money_mean": stats.new_money_mean,
                 "coverage_p05": stats.coverage_quantiles["5"],
                 "coverage_p50": stats.coverage_quantiles["50"],
                 "coverage_p95": stats.coverage_quantiles["95"],
@@ -185,7 +190,7 @@ class Result:
     def to_dict(self) -> dict:
         """JSON-serialisable results (schema documented in the README)."""
         return {
-            "schema": "risk.result/1",
+            "schema": "risk.result/2",
             "version": __version__,
             "scenario": self.scenario.name,
             "changes": list(self.scenario.changes),
@@ -208,6 +213,7 @@ class Result:
         for name, stats in self.entities.items():
             p = stats.p_shortfall
             lines.append(f"  {name:<12} P(shortfall) = {p['p']:.4f} ± {p['mcse']:.4f}"
+                         f"  P(default) = {stats.p_default['p']:.4f}"
                          f"  median coverage {stats.coverage_quantiles['50']:.3f}  grade {stats.grade}")
         return "\n".join(lines)
 
@@ -397,7 +403,8 @@ def _worst_ratio(loaded, accumulators, sampler, targets) -> tuple[float, str]:
     n = accumulators.draws
     for e, name in enumerate(loaded.entities):
         errors = batch_errors(accumulators.batches[:, e]) if sampler != "mc" else None
-        for metric, column in (("p_shortfall", 0), ("p_distress", 1)):
+        for metric, column in (("p_shortfall", k.C_SHORTFALL), ("p_distress", k.C_DISTRESS),
+                               ("p_default", k.C_DEFAULT)):
             successes = int(accumulators.counts[e, column])
             p = successes / n
             if errors is not None:

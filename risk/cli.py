@@ -100,9 +100,14 @@ def _results_table(result: api.Result) -> Table:
 
     row("P(shortfall) ± MCSE", lambda s: f"{s.p_shortfall['p']:.4f} ± {s.p_shortfall['mcse']:.4f}")
     row("  95 % interval", lambda s: "[{:.4f}, {:.4f}]".format(*s.p_shortfall["ci95"]))
-    row("P(distress)", lambda s: f"{s.p_distress['p']:.4f} ± {s.p_distress['mcse']:.4f}")
+    row("P(shortfall), SBC counted", lambda s: f"{s.p_shortfall_economic['p']:.4f}")
+    row("P(default) ± MCSE", lambda s: f"{s.p_default['p']:.4f} ± {s.p_default['mcse']:.4f}")
+    row("P(needs new money)", lambda s: f"{s.p_distress['p']:.4f} ± {s.p_distress['mcse']:.4f}")
+    row("new money raised mean, $B", lambda s: f"{s.new_money_mean:,.1f} ± {s.new_money_mean_mcse:,.1f}")
     row("coverage median [5 %, 95 %]", lambda s: f"{_fmt(s.coverage_quantiles['50'], 2)} "
         f"[{_fmt(s.coverage_quantiles['5'], 2)}, {_fmt(s.coverage_quantiles['95'], 2)}]")
+    row("pooled coverage median", lambda s: _fmt(s.coverage_pooled_quantiles["50"], 2)
+        if s.coverage_pooled_quantiles is not None else "")
     row("funding gap mean, $B", lambda s: f"{s.funding_gap_mean:,.1f} ± {s.funding_gap_mean_mcse:,.1f}")
     row("funding gap VaR95 / CVaR95, $B", lambda s: f"{s.funding_gap_var95:,.1f} / {s.funding_gap_cvar95:,.1f}")
     row("PV of commitments, $B", lambda s: f"{s.pv_commitments_mean:,.1f}")

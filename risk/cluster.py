@@ -134,7 +134,7 @@ def run(client, compiled, *, draws: int, seed: int, chunk_size: int = engine.DEF
     totals = resume.sums.copy() if resume is not None else np.zeros((compiled.n_companies + 1,
                                                                        k.n_floats(compiled.horizon)))
     batches = resume.batches.copy() if resume is not None else np.zeros((engine.ERROR_BATCHES,
-                                                                         compiled.n_companies + 1, 4))
+                                                                         compiled.n_companies + 1, engine.N_B))
     done = 0
     block_draws = engine.BATCH_CHUNKS * chunk_size
     for _ in as_completed(floats):

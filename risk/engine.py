@@ -53,6 +53,8 @@ B_DRAWS = 0
 B_SHORTFALL = 1
 B_DISTRESS = 2
 B_GAP = 3
+B_DEFAULT = 4
+N_B = 5
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Accumulators:
     hists: np.ndarray    # (n_entities, n_histograms, N_BINS) int64
     sums: np.ndarray     # (n_entities, n_floats) float64
     horizon: int
-    batches: np.ndarray | None = None  # (n_batches, n_entities, 4): draws, shortfalls, distress, gap sum
+    batches: np.ndarray | None = None  # (n_batches, n_entities, N_B): draws, shortfalls, distress, gap sum, defaults
     next_chunk: int = 0  # where a resumed run continues (mc and antithetic)
 
 
@@ -146,7 +148,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
         totals, batches = resume.sums.copy(), resume.batches.copy()
     else:
         totals = np.zeros((n_entities, k.n_floats(horizon)))
-        batches = np.zeros((ERROR_BATCHES, n_entities, 4))
+        batches = np.zeros((ERROR_BATCHES, n_entities, N_B))
     z_keys = score_keys(compiled, seed)
     slot_blocks = blocks(compiled, slots)
     for first in range(chunks.start, chunks.stop, BATCH_CHUNKS):
@@ -188,15 +190,15 @@ def run_block(compiled: CompiledScenario, z_keys: np.ndarray, first: int, size: 
     -------
     (block_sums, block_batches)
         The block's sums ``(n_entities, n_floats)`` and its error-batch sums
-        ``(ERROR_BATCHES, n_entities, 4)``.
+        ``(ERROR_BATCHES, n_entities, N_B)``.
     """
     if slot_blocks is None:
         slot_blocks = blocks(compiled, counts.shape[0])
     in_slots(k.run_batch, slot_blocks, SAMPLERS[sampler], z_keys, np.empty((0, 0)), first, size, chunk_size,
-             draws, *compiled.kernel_args(), counts, hists, chunk_sums)
+             draws, compiled.model, counts, hists, chunk_sums)
     block_sums = np.zeros(chunk_sums.shape[1:])
     k.add_in_order(block_sums, chunk_sums)
-    block_batches = np.zeros((ERROR_BATCHES,) + (chunk_sums.shape[1], 4))
+    block_batches = np.zeros((ERROR_BATCHES, chunk_sums.shape[1], N_B))
     for offset in range(size):
         chunk = first + offset
         rows = min((chunk + 1) * chunk_size, draws) - chunk * chunk_size
@@ -209,6 +211,7 @@ def _add_batch(batch: np.ndarray, chunk_sums: np.ndarray, size: int) -> None:
     batch[:, B_SHORTFALL] += chunk_sums[:, k.F_SHORTFALL]
     batch[:, B_DISTRESS] += chunk_sums[:, k.F_DISTRESS]
     batch[:, B_GAP] += chunk_sums[:, k.F_GAP]
+    batch[:, B_DEFAULT] += chunk_sums[:, k.F_DEFAULT]
 
 
 def rqmc_points(draws: int, replicates: int) -> int:
@@ -242,11 +245,11 @@ def run_rqmc(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
     slots = slot_count(threads, -(-block // chunk))
     counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
     totals = resume.sums.copy() if resume is not None else np.zeros((n_entities, k.n_floats(horizon)))
-    batches = np.zeros((replicates, n_entities, 4))
+    batches = np.zeros((replicates, n_entities, N_B))
     if resume is not None:
         batches[:first_replicate] = resume.batches
     z_keys = np.zeros(dimension, dtype=np.uint64)
-    args = compiled.kernel_args()
+    model = compiled.model
     slot_blocks = blocks(compiled, slots)
     total = (replicates - first_replicate) * points
     done = 0
@@ -261,7 +264,7 @@ def run_rqmc(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
                 size = min(BATCH_CHUNKS, n_chunks - first)
                 sums = batch_sums[:size]
                 in_slots(k.run_batch, slot_blocks, k.SAMPLER_SCORES, z_keys, scores, first, size, chunk, block,
-                         *args, counts, hists, sums)
+                         model, counts, hists, sums)
                 k.add_in_order(totals, sums)
                 for offset in range(size):
                     rows = min((first + offset + 1) * chunk, block) - (first + offset) * chunk
@@ -312,6 +315,8 @@ class Records:
     funding_gap: np.ndarray  # (n, n_entities)
     breakeven: np.ndarray   # (n, n_entities) year index, horizon = none
     distress: np.ndarray    # (n, n_entities) bool
+    default: np.ndarray     # (n, n_entities) bool
+    new_money: np.ndarray   # (n, n_entities) $B raised
     values: np.ndarray | None = None  # (n, n_variates) sampled priors
     paths: np.ndarray | None = None   # (n, 3, n_entities, horizon): revenue, earnings, compute cost
 
@@ -321,7 +326,7 @@ def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None 
            keep_paths: bool = False, threads: int | None = None) -> Records:
     """Per-draw records of draws ``0 .. draws - 1`` or of the draws ``indices``.
 
-    Memory is ``n x (4 n_entities [+ n_variates] [+ 3 n_entities horizon]) x 8``
+    Memory is ``n x (6 n_entities [+ n_variates] [+ 3 n_entities horizon]) x 8``
     bytes: the caller asks for what it needs.
     """
     if sampler not in ("mc", "antithetic"):
@@ -329,17 +334,18 @@ def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None 
     index = np.arange(draws, dtype=np.int64) if indices is None else np.ascontiguousarray(indices, dtype=np.int64)
     n = len(index)
     n_entities = compiled.n_companies + 1
-    outcomes = np.empty((n, n_entities, 4))
+    outcomes = np.empty((n, n_entities, k.N_RECORDED))
     n_var = compiled.arrays["spec"].shape[0]
     values = np.empty((n if keep_values else 0, n_var))
     paths = np.empty((n if keep_paths else 0, 3, n_entities, compiled.horizon))
     tasks = -(-n // (64 * k.LANES))  # record_draws's tasks
     slots = slot_count(numba.config.NUMBA_NUM_THREADS if threads is None else threads, tasks)
-    in_slots(k.record_draws, blocks(compiled, slots), SAMPLERS[sampler], z_keys, index, *compiled.kernel_args(),
+    in_slots(k.record_draws, blocks(compiled, slots), SAMPLERS[sampler], z_keys, index, compiled.model,
              values, outcomes, paths)
     return Records(draw_index=index, coverage=outcomes[:, :, k.R_COVERAGE], funding_gap=outcomes[:, :, k.R_GAP],
                    breakeven=outcomes[:, :, k.R_BREAKEVEN].astype(np.int64),
-                   distress=outcomes[:, :, k.R_DISTRESS] > 0.5,
+                   distress=outcomes[:, :, k.R_DISTRESS] > 0.5, default=outcomes[:, :, k.R_DEFAULT] > 0.5,
+                   new_money=outcomes[:, :, k.R_NEW_MONEY],
                    values=values if keep_values else None, paths=paths if keep_paths else None)
 
 
@@ -367,8 +373,8 @@ def run_exposure(compiled: CompiledScenario, *, draws: int, seed: int, threads: 
     slot_blocks = blocks(compiled, slots)
     for first in range(0, n_chunks, BATCH_CHUNKS):
         size = min(BATCH_CHUNKS, n_chunks - first)
-        in_slots(kx.exposure_batch, slot_blocks, z_keys, first, size, chunk_size, draws, *compiled.kernel_args(),
-                 *compiled.exposure_args(), chunk_sums[:size], hists)
+        in_slots(kx.exposure_batch, slot_blocks, z_keys, first, size, chunk_size, draws, compiled.model,
+                 compiled.equity_recovery, chunk_sums[:size], hists)
         block = np.zeros_like(totals)
         for ci in range(size):  # chunk order, then blocks in order: thread-count invariant
             block += chunk_sums[ci]

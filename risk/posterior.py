@@ -144,7 +144,7 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
         chunk_size: int = engine.DEFAULT_CHUNK_SIZE) -> dict:
     """Both passes: returns the weighted accumulators and the PSIS diagnostics."""
     z_keys = engine.score_keys(compiled, seed)
-    args = compiled.kernel_args()
+    model = compiled.model
     m = tail_size(draws)
     slot_blocks = engine.blocks(compiled, engine.slot_count(threads, -(-draws // chunk_size)))
     top_lw, top_idx = np.empty(0), np.empty(0, dtype=np.int64)
@@ -156,7 +156,7 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
         out = buffer[:n]
         tasks = -(-n // (64 * k.LANES))  # log_weights's tasks
         engine.in_slots(ko.log_weights, slot_blocks[:engine.slot_count(threads, tasks)], k.SAMPLER_MC, z_keys,
-                        first, *args, observations, out)
+                        first, model, observations, out)
         finite += int(np.isfinite(out).sum())
         top_lw, top_idx = _top(top_lw, top_idx, out, np.arange(first, first + n, dtype=np.int64), m + 1)
     if finite == 0:
@@ -179,7 +179,7 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
     total_prior = np.zeros(n_var)
     for first in range(0, n_chunks, engine.BATCH_CHUNKS):
         size = min(engine.BATCH_CHUNKS, n_chunks - first)
-        engine.in_slots(ko.weighted_batch, slot_blocks, k.SAMPLER_MC, z_keys, first, size, chunk_size, draws, *args,
+        engine.in_slots(ko.weighted_batch, slot_blocks, k.SAMPLER_MC, z_keys, first, size, chunk_size, draws, model,
                         observations, lw_max, tail_draws, tail_lw, sums[:size], prior_sums[:size], hists, prior_hists)
         for ci in range(size):  # chunk order: the same numbers for any thread count
             total_sums += sums[ci]

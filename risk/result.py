@@ -119,6 +119,11 @@ class EntityStats:
     name: str
     p_shortfall: dict
     p_distress: dict
+    p_default: dict
+    p_shortfall_economic: dict
+    new_money_mean: float
+    new_money_mean_mcse: float
+    new_money_quantiles: dict
     coverage_quantiles: dict
     coverage_quantiles_ci95: dict
     funding_gap_quantiles: dict
@@ -135,6 +140,7 @@ class EntityStats:
     grade: str
     grade_range: list
     years: dict = field(default_factory=dict)
+    coverage_pooled_quantiles: dict | None = None  # the sector's only
     coverage_histogram: np.ndarray | None = field(default=None, repr=False)  # for plots, not in to_dict
 
     def to_dict(self) -> dict:
@@ -146,6 +152,14 @@ class EntityStats:
             "p_distress": self.p_distress["p"],
             "p_distress_mcse": self.p_distress["mcse"],
             "p_distress_ci95": self.p_distress["ci95"],
+            "p_default": self.p_default["p"],
+            "p_default_mcse": self.p_default["mcse"],
+            "p_default_ci95": self.p_default["ci95"],
+            "p_shortfall_economic": self.p_shortfall_economic["p"],
+            "p_shortfall_economic_mcse": self.p_shortfall_economic["mcse"],
+            "new_money_mean": self.new_money_mean,
+            "new_money_mean_mcse": self.new_money_mean_mcse,
+            "new_money_quantiles": self.new_money_quantiles,
             "coverage_quantiles": self.coverage_quantiles,
             "coverage_quantiles_ci95": self.coverage_quantiles_ci95,
             "funding_gap_quantiles": self.funding_gap_quantiles,
@@ -162,6 +176,8 @@ class EntityStats:
             "grade": self.grade,
             "grade_range": self.grade_range,
             "years": self.years,
+            **({"coverage_pooled_quantiles": self.coverage_pooled_quantiles}
+               if self.coverage_pooled_quantiles is not None else {}),
         }
 
 
@@ -170,19 +186,21 @@ def _key(q: float) -> str:
 
 
 def batch_errors(batches: np.ndarray) -> dict:
-    """Standard errors of P(shortfall), P(distress) and the mean gap from per-batch sums.
+    """Standard errors of P(shortfall), P(distress), P(default) and the mean gap from per-batch sums.
 
-    ``batches`` has one row per batch (draws, shortfalls, distress, gap sum;
-    ``engine.B_*``); empty batches are ignored.  For samplers whose draws are
+    ``batches`` has one row per batch (draws, shortfalls, distress, gap sum,
+    defaults; ``engine.B_*``); empty batches are ignored.  For samplers whose draws are
     not independent (antithetic pairs, RQMC replicates) this is the honest
     error: batches are independent even when draws are not.
     """
     rows = batches[batches[:, 0] > 0]
     if len(rows) < 2:
-        return {"p_shortfall": math.nan, "p_distress": math.nan, "funding_gap_mean": math.nan, "batches": len(rows)}
+        return {"p_shortfall": math.nan, "p_distress": math.nan, "p_default": math.nan,
+                "funding_gap_mean": math.nan, "batches": len(rows)}
     weights = rows[:, 0] / rows[:, 0].sum()
     return {"p_shortfall": batch_se(rows[:, 1] / rows[:, 0], weights),
             "p_distress": batch_se(rows[:, 2] / rows[:, 0], weights),
+            "p_default": batch_se(rows[:, 4] / rows[:, 0], weights),
             "funding_gap_mean": batch_se(rows[:, 3] / rows[:, 0], weights), "batches": len(rows)}
 
 
@@ -207,11 +225,16 @@ def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndar
     n = draws
     shortfall = probability(int(counts[k.C_SHORTFALL]), n)
     distress = probability(int(counts[k.C_DISTRESS]), n)
+    default = probability(int(counts[k.C_DEFAULT]), n)
+    economic = probability(int(counts[k.C_SHORTFALL_ECONOMIC]), n)
     errors = batch_errors(batches) if batches is not None else None
     if errors is not None:
         dof = errors["batches"] - 1
         shortfall = _batch_probability(int(counts[k.C_SHORTFALL]), n, errors["p_shortfall"], dof)
         distress = _batch_probability(int(counts[k.C_DISTRESS]), n, errors["p_distress"], dof)
+        default = _batch_probability(int(counts[k.C_DEFAULT]), n, errors["p_default"], dof)
+    new_money_mean = sums[k.F_NEW_MONEY] / n
+    new_money_var = max(sums[k.F_NEW_MONEY_SQ] / n - new_money_mean ** 2, 0.0) * n / max(n - 1, 1)
     coverage_hist = hists[k.H_COVERAGE]
     gap_hist = hists[k.H_GAP]
     gap_mean = sums[k.F_GAP] / n
@@ -236,9 +259,16 @@ def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndar
                                          for q in QUANTILES}
         row["earnings_to_cost_quantiles"] = {
             _key(q): hist_quantile(hists[k.H_REVENUE + 3 * horizon + t], q) for q in QUANTILES}
+        row["new_money_mean"] = sums[k.F_REVENUE + 3 * horizon + t] / n
+        row["capacity_cancelled_mean"] = sums[k.F_REVENUE + 4 * horizon + t] / n
         per_year[str(year)] = row
+    pooled = hists[k.H_COVERAGE_POOLED]
     return EntityStats(
-        name=name, p_shortfall=shortfall, p_distress=distress,
+        name=name, p_shortfall=shortfall, p_distress=distress, p_default=default, p_shortfall_economic=economic,
+        new_money_mean=float(new_money_mean), new_money_mean_mcse=math.sqrt(new_money_var / n),
+        new_money_quantiles={_key(q): hist_quantile(hists[k.H_NEW_MONEY], q) for q in QUANTILES},
+        coverage_pooled_quantiles=({_key(q): hist_quantile(pooled, q) for q in QUANTILES}
+                                   if pooled.sum() > 0 else None),
         coverage_quantiles={_key(q): hist_quantile(coverage_hist, q) for q in QUANTILES},
         coverage_quantiles_ci95={_key(q): list(quantile_interval(coverage_hist, q)) for q in QUANTILES},
         funding_gap_quantiles={_key(q): hist_quantile(gap_hist, q) for q in QUANTILES},

@@ -80,7 +80,7 @@ def test_streaming_psis_equals_psis_in_memory(conjugate):
     n = 20_000
     everything = np.empty(n)
     engine.in_slots(ko.log_weights, engine.blocks(compiled, 2), k.SAMPLER_MC, engine.score_keys(compiled, 3), 0,
-                    *compiled.kernel_args(), observations, everything)
+                    compiled.model, observations, everything)
     full, khat_full = psis(everything)  # ArviZ on all the draws at once
     m = tail_size(n)
     top = np.sort(everything)[-(m + 1):]

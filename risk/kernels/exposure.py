@@ -6,10 +6,15 @@ package docs, ``risk/exposure.py``):
 * investments add to the lab's cash when they arrive: ``past`` ones are
   already in ``cash0``, ``upfront`` ones arrive at the start, ``per_gw`` ones
   with each GW a contract delivers (``amount`` per GW of growth);
+* capacity that management cancelled because demand did not need it
+  (``model.company_paths``, the headline's own rule) is never owed: it
+  counts as cancelled;
 * each year the lab owes every contract its GW online times its unit cost;
-  the first year its cash would go negative it cancels what it can cancel
-  (the GW above ``binding_gw``), effective after ``notice_years`` (a fraction
-  of a year of payments still falls due);
+  cash includes the new money the draw raised (``model.entity_outcomes``);
+  the first year its cash would still go negative it cancels what it can
+  cancel (the GW above ``binding_gw``), with the same notice rule
+  (effective after ``notice_years``; a fraction of a year of payments
+  still falls due);
 * when cash still does not cover what is owed, the lab pays what it has and
   the rest is **unpaid**, allocated across contracts pro rata to what each is
   owed that year;
@@ -31,22 +36,10 @@ import numpy as np
 from numba import njit
 
 from .histogram import bin_index
-from .model import CONTRACT_COMPANY, PATH_EARNINGS
+from .model import (CONTRACT_COMPANY, INV_COMPANY, INV_CONTRACT, INV_INVESTOR, INV_TIMING, INV_VARIATE,
+                    PATH_EARNINGS, PATH_RAISED, SV_DISCOUNT, TERM_BINDING, TERM_NOTICE, TERM_PROVIDER,
+                    TIMING_PAST, TIMING_UPFRONT)
 from .simulate import LANES, SAMPLER_MC, set_block, simulate_block
-
-TIMING_PAST = 0
-TIMING_UPFRONT = 1
-TIMING_PER_GW = 2
-
-TERM_PROVIDER = 0
-TERM_BINDING = 1
-TERM_NOTICE = 2
-
-INV_COMPANY = 0
-INV_INVESTOR = 1
-INV_TIMING = 2
-INV_VARIATE = 3
-INV_CONTRACT = 4
 
 # Per-provider outcomes of one draw.
 X_BOOKED = 0
@@ -76,24 +69,27 @@ N_S = 13
 
 
 @njit(cache=True, error_model="numpy")
-def settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, contract_var, contract_terms,
-           investments, recovery, discount, horizon, gw, unit, inflow, paid_by, invested_by, out):
+def settle(block, lane, model, recovery, gw, delivered, unit, inflow, paid_by, invested_by, out):
     """Fill ``out[provider, X_*]`` with the settlement of lane ``lane``'s draw (``out`` is zeroed here).
 
-    ``values``, ``paths``, ``cash0``, ``contract_gw`` and ``contract_unit`` are a
-    block's (``simulate.simulate_block``).
+    ``block`` has been filled by ``simulate.simulate_block``.
 
-    Scratch arrays: ``gw`` (n_contracts, horizon), ``unit`` (n_contracts,),
-    ``inflow`` (horizon,), ``paid_by`` and ``invested_by`` (n_providers,).
+    Scratch arrays: ``gw`` and ``delivered`` (n_contracts, horizon), ``unit``
+    (n_contracts,), ``inflow`` (horizon,), ``paid_by`` and ``invested_by``
+    (n_providers,).
     """
+    values, paths, cash0 = block.values, block.paths, block.cash0
+    company_var, contract_var, contract_terms = model.company_var, model.contract_var, model.contract_terms
+    investments, horizon = model.investments, model.horizon
     n_contracts = contract_var.shape[0]
     n_providers = out.shape[0]
-    v = 1.0 / (1.0 + discount)
+    v = 1.0 / (1.0 + values[model.scenario_var[SV_DISCOUNT], lane])
     out[:, :] = 0.0
     for k in range(n_contracts):
-        unit[k] = contract_unit[k, lane]
+        unit[k] = block.contract_unit[k, lane]
         for t in range(horizon):
-            gw[k, t] = contract_gw[k, t, lane]
+            gw[k, t] = block.contract_online[k, t, lane]
+            delivered[k, t] = block.contract_gw[k, t, lane]
     for c in range(company_var.shape[0]):
         for p in range(n_providers):
             paid_by[p] = 0.0
@@ -131,9 +127,11 @@ def settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, 
         for t in range(horizon):
             factor *= v
             earnings = paths[PATH_EARNINGS, c, t, lane]
+            raised = paths[PATH_RAISED, c, t, lane]
             if earnings > 0.0:
                 funding += earnings * factor
-            cash += earnings + inflow[t]
+            funding += raised * factor
+            cash += earnings + inflow[t] + raised
             owed = _owed(c, t, decided, contract_var, contract_terms, gw, unit, horizon)
             if decided < 0 and cash < owed:
                 decided = t
@@ -147,7 +145,7 @@ def settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, 
                 if contract_var[k, CONTRACT_COMPANY] != c:
                     continue
                 p = int(contract_terms[k, TERM_PROVIDER])
-                contracted = unit[k] * gw[k, t]
+                contracted = unit[k] * delivered[k, t]
                 due = unit[k] * _kept_gw(k, t, decided, contract_terms, gw)
                 out[p, X_BOOKED] += contracted * factor
                 out[p, X_PAID] += due * share * factor
@@ -220,9 +218,7 @@ def _accumulate(out, sums, hists, slot):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, z_active,
-                   spec, tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
-                   contract_ramp, factor_z, demand_loading, discount_var, horizon, contract_terms, investments,
+def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, model,
                    recovery, sums, hists):
     """Provider settlements of chunks ``first_chunk ..`` (plain Monte Carlo draws, the streams of ``run_batch``).
 
@@ -231,10 +227,11 @@ def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chun
     Slot ``slot`` of ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
     """
     n_providers = hists.shape[1] - 1
-    n_contracts = contract_var.shape[0]
-    draws, values, paths, cash0 = block.draws, block.values, block.paths, block.cash0
-    contract_gw, contract_unit = block.contract_gw, block.contract_unit
+    n_contracts = model.contract_var.shape[0]
+    horizon = model.horizon
+    draws = block.draws
     gw = np.empty((n_contracts, horizon))
+    delivered = np.empty((n_contracts, horizon))
     unit = np.empty(n_contracts)
     inflow = np.empty(horizon)
     paid_by = np.empty(n_providers)
@@ -246,11 +243,7 @@ def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chun
         last = min(first + chunk_size, total_draws)
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
-            simulate_block(block, SAMPLER_MC, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
-                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                           demand_loading, horizon)
+            simulate_block(block, SAMPLER_MC, z_keys, block.no_scores, model)
             for lane in range(min(LANES, last - block_first)):
-                settle(values, paths, cash0, contract_gw, contract_unit, lane, company_var, contract_var,
-                       contract_terms, investments, recovery, values[discount_var, lane], horizon, gw, unit,
-                       inflow, paid_by, invested_by, out)
+                settle(block, lane, model, recovery, gw, delivered, unit, inflow, paid_by, invested_by, out)
                 _accumulate(out, sums[ci], hists, slot)

@@ -1,8 +1,8 @@
-"""The year-by-year coverage model of ``design/model.md`` for a block of draws.
+"""The year-by-year coverage model of ``design/model.md`` (v2) for a block of draws.
 
 Pure functions of arrays and scalars.  Index constants name the slots of the
-compiled scenario (``risk.scenario.compile`` fills them); entity ``n_companies``
-is the sector, the sum of the companies.
+compiled scenario (``risk.scenario.compile`` fills them; ``Model`` carries
+them into the kernels); entity ``n_companies`` is the sector.
 
 Kernels compile with ``error_model="numpy"``: a float division by zero
 yields inf or nan as IEEE-754 says instead of raising, which spares a branch
@@ -11,13 +11,14 @@ positive.
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
-from .elementary import exp, log1p
+from .elementary import exp, log1p, normal_quantile
 
-# Company priors: column of ``company_var`` (index of the first variate).
+# Company priors: column of ``company_var`` (index of the variate).
 REVENUE0 = 0
 GROWTH_INITIAL = 1
 GROWTH_TERMINAL = 2
@@ -25,12 +26,19 @@ GROWTH_HALFLIFE = 3
 GROWTH_VOL = 4
 OPEX_RATIO_INITIAL = 5
 OPEX_RATIO_TERMINAL = 6
-TRAINING_SHARE = 7
-UTILIZATION = 8  # per year: ``horizon`` consecutive variates
-YIELD_PER_GW = 9
-PRICE_DECLINE = 10
-CASH0 = 11
-N_COMPANY_PRIORS = 12
+SBC_RATIO_INITIAL = 7
+SBC_RATIO_TERMINAL = 8
+TRAINING_SHARE = 9
+TRAINING_SHARE_DECAY = 10
+UTILIZATION = 11  # per year: ``horizon`` consecutive variates
+YIELD_PER_GW = 12  # the variate of yield_per_gw, or of revenue_per_gw (see YIELD_FROM_REVENUE)
+PRICE_DECLINE = 13
+CASH0 = 14
+N_COMPANY_PRIORS = 15
+# Extra columns of ``company_var`` after the priors.
+YIELD_FROM_REVENUE = N_COMPANY_PRIORS  # 1: YIELD_PER_GW holds revenue_per_gw (the observable)
+COMPANY_SHOCK_Z = N_COMPANY_PRIORS + 1  # index in z of the first growth shock
+N_COMPANY_COLUMNS = N_COMPANY_PRIORS + 2
 
 # Contract priors: column of ``contract_var`` (-1 when the kind does not use it).
 RAMP_DELAY = 0
@@ -41,26 +49,72 @@ LIFE_YEARS = 4
 POWER_PRICE = 5
 PUE = 6
 N_CONTRACT_PRIORS = 7
+CONTRACT_COMPANY = N_CONTRACT_PRIORS
+CONTRACT_KIND = N_CONTRACT_PRIORS + 1
 
 KIND_LEASE = 0
 KIND_OWNED = 1
 
+# Columns of ``contract_terms`` (float): provider index, binding GW (1e300: all), notice in years.
+TERM_PROVIDER = 0
+TERM_BINDING = 1
+TERM_NOTICE = 2
+
+# Columns of ``investments`` (float, one row per investment).
+INV_COMPANY = 0
+INV_INVESTOR = 1
+INV_TIMING = 2
+INV_VARIATE = 3
+INV_CONTRACT = 4
+TIMING_PAST = 0
+TIMING_UPFRONT = 1
+TIMING_PER_GW = 2
+
+# Entries of ``scenario_var`` (int64): variates of the scenario-level priors
+# (-1: no funding market) and the first normal scores of the yearly factors.
+SV_DISCOUNT = 0
+SV_FINANCING = 1
+SV_P_CLOSE = 2
+SV_P_REOPEN = 3
+SV_HURDLE = 4
+SV_RAISE_MULTIPLE = 5
+SV_FACTOR_Z = 6  # the common demand factor's scores, one per year
+SV_REOPEN_Z = 7  # the market's reopening scores, one per year (-1 without a market)
+N_SCENARIO_VAR = 8
+
+# The compiled scenario, as the kernels read it (one bundle instead of a
+# dozen positional arrays; ``risk.scenario.compile.CompiledScenario.model``).
+Model = namedtuple("Model", [
+    "z_active",  # (n_active,) int64: the normal scores to draw (fixed priors' are skipped)
+    "spec", "tables", "order", "family_start",  # the priors (``sampling.sample_values``)
+    "copula_index", "copula_chol",  # the Gaussian copula (empty without one)
+    "company_var",  # (n_companies, N_COMPANY_COLUMNS) int64
+    "contract_var",  # (n_contracts, N_CONTRACT_PRIORS + 2) int64
+    "contract_ramp",  # (n_contracts, horizon): contracted GW online by year
+    "contract_terms",  # (n_contracts, 3): TERM_*
+    "investments",  # (n_investments, 5): INV_*
+    "scenario_var",  # (N_SCENARIO_VAR,) int64: SV_*
+    "demand_loading",  # float: correlation of any two companies' growth shocks
+    "horizon",  # int
+])
+
 _LN2 = math.log(2.0)
 GWYEAR_MWH_PER_1000 = 8.76  # 8,760 h: $/MWh x GW-year / 1000 = $B
-
+ALL_BINDING = 1e300  # contract_terms' binding GW of a contract that cannot be cancelled
 
 # Rows of a block's ``paths`` array (paths[row, entity, year, lane]).
-PATH_REVENUE = 0
-PATH_EARNINGS = 1
-PATH_COST = 2
+PATH_REVENUE = 0  # R_t: revenue, a flow
+PATH_EARNINGS = 1  # E_t: cash earnings before compute
+PATH_COST = 2  # I_t: compute cost
 PATH_SUPPLY_BOUND = 3  # 1.0 where capacity, not demand, bound revenue
-PATH_CAPACITY = 4  # GW online
-N_PATHS = 5
-
-# Extra columns of ``company_var`` and ``contract_var`` after the priors.
-COMPANY_SHOCK_Z = N_COMPANY_PRIORS  # index in z of the first growth shock
-CONTRACT_COMPANY = N_CONTRACT_PRIORS
-CONTRACT_KIND = N_CONTRACT_PRIORS + 1
+PATH_CAPACITY = 4  # GW online (after management's cancellations)
+PATH_SBC = 5  # R_t * sbc_t: stock-based pay (non-cash)
+PATH_RUNRATE = 6  # D_t: run-rate at the end of year t
+PATH_GROWTH = 7  # D_t / D_(t-1) - 1
+PATH_INFLOW = 8  # committed strategic money arriving in year t
+PATH_CANCELLED = 9  # GW cancelled by management, in effect in year t
+PATH_RAISED = 10  # new money raised at the end of year t (entity_outcomes)
+N_PATHS = 11
 
 
 # Draws per block: the model runs on blocks of draws, one draw per SIMD lane
@@ -68,43 +122,72 @@ CONTRACT_KIND = N_CONTRACT_PRIORS + 1
 # vectors of a year hide the latency of its exponential and of the
 # year-to-year recursion (single thread, default scenario: 16 lanes 750,
 # 32 lanes 717, 64 lanes 631-665, 128 lanes 652-667 ns per draw); a block's
-# scratch (~240 KB) stays in L2.  Loops over lanes take their bound from an
-# array's shape, not from this constant: LLVM unrolls a loop of constant
-# trip count fully and then does not vectorise it (measured).
+# scratch stays in L2.  Loops over lanes take their bound from an array's
+# shape, not from this constant: LLVM unrolls a loop of constant trip count
+# fully and then does not vectorise it (measured).
 LANES = 64
 
-# Rows of ``company_paths``'s scratch (one company at a time): row ``r`` of
-# lane ``lane`` is ``scratch[r * LANES + lane]``.  A flat array with this
-# fixed layout lets LLVM prove that the rows do not overlap, so the loops over
+# Rows of the flat scratch (one company at a time): row ``r`` of lane
+# ``lane`` is ``scratch[r * LANES + lane]``.  A flat array with this fixed
+# layout lets LLVM prove that the rows do not overlap, so the loops over
 # lanes compile to SIMD code (with 2-D rows of run-time stride they did not).
-_CUMULATIVE = 0
+_RUNRATE = 0
 _EXCESS = 1  # 2^(-(t-1)/halflife)
 _DECAY = 2
 _LOG_GROWTH_1 = 3
 _LOG_GROWTH_TERM = 4
-_SUPPLY_PER_GW = 5
-_REVENUE = 6
-_EARNINGS = 7
-_BOUND = 8
-_SHIFT = 9  # a contract's ramp shift (a whole number) and fraction
-_FRACTION = 10
-_DELIVERED = 11
-_GW = 12
-N_SCRATCH_ROWS = 13
+_SUPPLY_PER_GW = 5  # yield_1 (1 - price_decline)^(t-1)
+_TRAINING = 6  # ts_t
+_WANT = 7  # GW that demand does not need (management's option)
+_PENDING = 8  # GW under notice, not yet in effect
+_REMAINING = 9  # cancellable GW not yet under notice
+_SHIFT = 10  # a contract's ramp shift (a whole number) and fraction
+_FRACTION = 11
+_DELIVERED = 12
+_GW = 13
+_DEMAND = 14  # Dbar_t
+_SUPPLY = 15  # S_t
+N_SCRATCH_ROWS = 16
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_gw, contract_unit, scratch):
-    """Fill ``contract_gw[k, t, lane]`` (GW of contract ``k`` online in year ``t``) and ``contract_unit[k, lane]``.
+def annuity(rate, years):
+    """``a(r, n) = r / (1 - (1 + r)^-n)``: the yearly payment that repays 1 over ``n`` years at ``r``.
+
+    ``1 / n`` at ``r = 0``; below ``|r| = 1e-6`` its first-order expansion
+    ``1/n + r (n + 1) / (2 n)`` (the closed form loses digits there; the
+    expansion's error is O(r^2)).  A select, not a branch: SIMD over lanes.
+    """
+    closed = rate / (1.0 - exp(-years * log1p(rate)))
+    near_zero = 1.0 / years + rate * (years + 1.0) / (2.0 * years)
+    return near_zero if abs(rate) < 1e-6 else closed
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def relative_flow(log_growth):
+    """``(e^l - 1) / l``: a year's mean of ``e^(l s)`` over ``s`` in [0, 1] (the logarithmic mean over its start).
+
+    Below ``|l| = 1e-4`` its series ``1 + l/2 + l^2/6 + l^3/24`` (the quotient
+    cancels there; the series' error is below 1e-17).
+    """
+    quotient = (exp(log_growth) - 1.0) / log_growth
+    series = 1.0 + log_growth * (0.5 + log_growth * (1.0 / 6.0 + log_growth / 24.0))
+    return series if abs(log_growth) < 1e-4 else quotient
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def contract_capacity(values, model, k, contract_gw, contract_unit, scratch):
+    """Fill ``contract_gw[k, t, lane]`` (GW of contract ``k`` delivered in year ``t``) and ``contract_unit[k, lane]``.
 
     The unit cost is $B per GW-year: the lease price, or for an owned
-    contract capex over its life plus power.  A ramp delay shifts the whole
-    ramp later; before its first year the ramp is 0, after its last year it
-    stays at its last value, and fractional delays interpolate linearly
-    between years.  Branch-free over lanes (a loop over the block's few
-    distinct ramp shifts, each lane selecting its own), so it runs as SIMD
-    code.
+    contract the annuity of its capex at the financing rate over its life
+    plus power.  A ramp delay shifts the whole ramp later; before its first
+    year the ramp is 0, after its last year it stays at its last value, and
+    fractional delays interpolate linearly between years.  Branch-free over
+    lanes (a loop over the block's few distinct ramp shifts, each lane
+    selecting its own), so it runs as SIMD code.
     """
+    contract_var, contract_ramp, horizon = model.contract_var, model.contract_ramp, model.horizon
     lanes = values.shape[1]  # == LANES; a run-time bound, see the note at LANES
     last_year = contract_ramp.shape[1] - 1
     delivered = contract_var[k, DELIVERED_FRACTION]
@@ -116,8 +199,9 @@ def contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_
     else:
         capex, life = contract_var[k, CAPEX_PER_GW], contract_var[k, LIFE_YEARS]
         pue, power = contract_var[k, PUE], contract_var[k, POWER_PRICE]
+        financing = model.scenario_var[SV_FINANCING]
         for lane in range(lanes):
-            contract_unit[k, lane] = (values[capex, lane] / values[life, lane]
+            contract_unit[k, lane] = (values[capex, lane] * annuity(values[financing, lane], values[life, lane])
                                       + GWYEAR_MWH_PER_1000 * values[pue, lane] * values[power, lane] / 1000.0)
     # Year t sits at ramp position t - delay = (t + shift) + fraction.  A
     # shift below -(horizon + 1) or above the last year changes nothing (the
@@ -157,8 +241,39 @@ def _ramp_at(contract_ramp, k, i):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                  horizon, paths, cash0, contract_gw, contract_unit, scratch):
+def market_states(values, z, model, market):
+    """Fill ``market[t, lane]`` with 1.0 where the funding market is open in year ``t`` (``design/model.md``).
+
+    Open at the start.  An open market closes in year ``t`` when the common
+    demand factor's score is below ``Phi^-1(p_close)`` (so closures come
+    with weak demand); a closed one reopens with probability ``p_reopen``
+    (its own scores).  Without a funding market it is never open.
+    """
+    lanes = values.shape[1]
+    horizon = model.horizon
+    sv = model.scenario_var
+    if sv[SV_P_CLOSE] < 0:
+        for t in range(horizon):
+            for lane in range(lanes):
+                market[t, lane] = 0.0
+        return
+    factor_z, reopen_z = sv[SV_FACTOR_Z], sv[SV_REOPEN_Z]
+    for lane in range(lanes):
+        close_below = normal_quantile(values[sv[SV_P_CLOSE], lane])
+        reopen_below = normal_quantile(values[sv[SV_P_REOPEN], lane])
+        was_open = True
+        for t in range(horizon):
+            if was_open:
+                is_open = z[factor_z + t, lane] >= close_below
+            else:
+                is_open = z[reopen_z + t, lane] < reopen_below
+            market[t, lane] = 1.0 if is_open else 0.0
+            was_open = is_open
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, contract_online, contract_notice,
+                  market, scratch):
     """Fill the per-entity, per-year paths of a block of ``LANES`` draws (``design/model.md``).
 
     Parameters
@@ -166,125 +281,266 @@ def company_paths(values, z, company_var, contract_var, contract_ramp, factor_z,
     values : numpy.ndarray of shape (n_variates, LANES)
         Sampled prior values, one column per draw.
     z : numpy.ndarray of shape (n_z, LANES)
-        Normal scores of the draws (growth shocks and demand factor included).
-    company_var : numpy.ndarray of int64, shape (n_companies, N_COMPANY_PRIORS + 1)
-        Index in ``values`` of each company prior; last column: index in ``z``
-        of the company's first idiosyncratic growth shock.
-    contract_var : numpy.ndarray of int64, shape (n_contracts, N_CONTRACT_PRIORS + 2)
-        Index in ``values`` of each contract prior (-1 when its kind does not
-        use it), then the owning company and the kind.
-    contract_ramp : numpy.ndarray of shape (n_contracts, horizon)
-        Contracted capacity online in each year, GW.
-    factor_z : int
-        Index in ``z`` of the first common demand-factor score.
-    demand_loading : float
-        Correlation of any two companies' growth shocks, in [0, 1].
-    horizon : int
-        Number of years ``T``.
+        Normal scores of the draws (growth shocks, demand factor and market
+        scores included).
+    model : Model
+        The compiled scenario.
     paths : numpy.ndarray of shape (N_PATHS, n_companies + 1, horizon, LANES)
-        Output: revenue, earnings, compute cost, supply-bound flags and GW
-        online; the last entity is the sector (supply-bound where any
-        company is).
+        Output: rows ``PATH_*`` (``PATH_RAISED`` is left to
+        :func:`entity_outcomes`); the last entity is the sector, the sum of
+        the companies (supply-bound where any company is).
     cash0 : numpy.ndarray of shape (n_companies + 1, LANES)
         Output: starting cash of each entity.
     contract_gw : numpy.ndarray of shape (n_contracts, horizon, LANES)
-        Output: each contract's GW online by year (see ``contract_capacity``).
+        Output: each contract's GW delivered by year (:func:`contract_capacity`).
     contract_unit : numpy.ndarray of shape (n_contracts, LANES)
         Output: each contract's unit cost, $B per GW-year.
+    contract_online : numpy.ndarray of shape (n_contracts, horizon, LANES)
+        Output: GW online and paid for, after management's cancellations.
+    contract_notice : numpy.ndarray of shape (n_contracts, horizon + 1, LANES)
+        Scratch: rows ``0 .. horizon - 1`` the GW cancelled in effect in
+        each year, row ``horizon`` the GW under notice so far.
+    market : numpy.ndarray of shape (horizon, LANES)
+        Output: 1.0 where the funding market is open (:func:`market_states`).
     scratch : numpy.ndarray of shape (N_SCRATCH_ROWS * LANES,)
         Scratch for one company's or contract's running state (layout above).
 
     Notes
     -----
+    Revenue is a flow: the year's mean of the exponential run-rate path,
+    ``Dbar_t = D_(t-1) (e^l - 1) / l``, capped by supply.  Management's
+    option: when demand is below supply, the lab gives notice on the
+    cancellable GW (above ``binding_gw``, pro rata to each contract's
+    cancellable GW not yet under notice) that demand does not need, less
+    what is already under notice; a notice given in year ``t`` removes the
+    fraction ``1 - clamp(notice - (s - t), 0, 1)`` of that capacity (cost
+    and service) in year ``s >= t``: the rule of the exposure settlement.
+    Revenue of year ``t`` is taken before its own notice (only capacity that
+    demand does not need is cancelled).
+
     Lanes (draws) are the innermost loop, so the year-by-year recursion runs
     as SIMD code over the block; arrays are indexed, never sliced (a slice
     costs a reference count).
     """
+    company_var, contract_var, terms = model.company_var, model.contract_var, model.contract_terms
+    investments, horizon = model.investments, model.horizon
     lanes = values.shape[1]  # == LANES; a run-time bound, see the note at LANES
     n_companies = company_var.shape[0]
+    n_contracts = contract_var.shape[0]
     sector = n_companies
-    common = math.sqrt(demand_loading)
-    own = math.sqrt(1.0 - demand_loading)
+    common = math.sqrt(model.demand_loading)
+    own = math.sqrt(1.0 - model.demand_loading)
+    factor_z = model.scenario_var[SV_FACTOR_Z]
+    market_states(values, z, model, market)
     for row in range(N_PATHS):
         for e in range(n_companies + 1):
             for t in range(horizon):
                 for lane in range(lanes):
                     paths[row, e, t, lane] = 0.0
-    for k in range(contract_var.shape[0]):
-        contract_capacity(values, contract_var, contract_ramp, k, horizon, contract_gw, contract_unit, scratch)
-        c = contract_var[k, CONTRACT_COMPANY]
-        for t in range(horizon):
+    for k in range(n_contracts):
+        contract_capacity(values, model, k, contract_gw, contract_unit, scratch)
+        for t in range(horizon + 1):
             for lane in range(lanes):
-                gw = contract_gw[k, t, lane]
-                paths[PATH_CAPACITY, c, t, lane] += gw
-                paths[PATH_COST, c, t, lane] += gw * contract_unit[k, lane]
+                contract_notice[k, t, lane] = 0.0
     for c in range(n_companies):
         revenue0 = company_var[c, REVENUE0]
         vol = company_var[c, GROWTH_VOL]
         opex_1 = company_var[c, OPEX_RATIO_INITIAL]
         opex_term = company_var[c, OPEX_RATIO_TERMINAL]
+        sbc_1 = company_var[c, SBC_RATIO_INITIAL]
+        sbc_term = company_var[c, SBC_RATIO_TERMINAL]
         shock_0 = company_var[c, COMPANY_SHOCK_Z]
         utilization_0 = company_var[c, UTILIZATION]
         price_decline = company_var[c, PRICE_DECLINE]
+        training = company_var[c, TRAINING_SHARE]
+        training_decay = company_var[c, TRAINING_SHARE_DECAY]
+        yield_var = company_var[c, YIELD_PER_GW]
+        from_revenue = company_var[c, YIELD_FROM_REVENUE] == 1
+        cancellable = False
+        for k in range(n_contracts):
+            if contract_var[k, CONTRACT_COMPANY] == c and terms[k, TERM_BINDING] < ALL_BINDING:
+                cancellable = True
         for lane in range(lanes):
-            scratch[_CUMULATIVE * LANES + lane] = 0.0
+            scratch[_RUNRATE * LANES + lane] = values[revenue0, lane]
             scratch[_EXCESS * LANES + lane] = 1.0
             scratch[_DECAY * LANES + lane] = exp(-_LN2 / values[company_var[c, GROWTH_HALFLIFE], lane])
-            # revenue per GW online: serving share x yield, eroded by the price decline
-            scratch[_SUPPLY_PER_GW * LANES + lane] = ((1.0 - values[company_var[c, TRAINING_SHARE], lane])
-                                                      * values[company_var[c, YIELD_PER_GW], lane])
+            scratch[_TRAINING * LANES + lane] = values[training, lane]
+            scratch[_SUPPLY_PER_GW * LANES + lane] = values[yield_var, lane]
             cash0[c, lane] = values[company_var[c, CASH0], lane]
+        if from_revenue:
+            # yield_1 = revenue_per_gw / ((1 - ts_1) mean(utilization)): the observed
+            # revenue per total GW carries the prior; the split adds no variance
+            for lane in range(lanes):
+                mean_utilization = 0.0
+                for t in range(horizon):
+                    mean_utilization += values[utilization_0 + t, lane]
+                serving = (1.0 - values[training, lane]) * mean_utilization / horizon
+                scratch[_SUPPLY_PER_GW * LANES + lane] = (values[yield_var, lane] / serving
+                                                          if serving > 0.0 else 0.0)
         growth_initial = company_var[c, GROWTH_INITIAL]
         growth_terminal = company_var[c, GROWTH_TERMINAL]
         for lane in range(lanes):
             scratch[_LOG_GROWTH_1 * LANES + lane] = log1p(values[growth_initial, lane])
             scratch[_LOG_GROWTH_TERM * LANES + lane] = log1p(values[growth_terminal, lane])
         for t in range(horizon):
+            # capacity online before this year's notice
+            for lane in range(lanes):
+                paths[PATH_CAPACITY, c, t, lane] = 0.0
+            for k in range(n_contracts):
+                if contract_var[k, CONTRACT_COMPANY] != c:
+                    continue
+                _online(contract_gw, contract_notice, terms, k, t, contract_online)
+                for lane in range(lanes):
+                    paths[PATH_CAPACITY, c, t, lane] += contract_online[k, t, lane]
             # the recursion writes only the scratch (SIMD over lanes) ...
             for lane in range(lanes):
                 shock = common * z[factor_z + t, lane] + own * z[shock_0 + t, lane]
                 excess = scratch[_EXCESS * LANES + lane]
                 log_growth_term = scratch[_LOG_GROWTH_TERM * LANES + lane]
-                cumulative = scratch[_CUMULATIVE * LANES + lane] + (
-                    log_growth_term + (scratch[_LOG_GROWTH_1 * LANES + lane] - log_growth_term) * excess
-                    + values[vol, lane] * shock)
-                scratch[_CUMULATIVE * LANES + lane] = cumulative
-                demand = values[revenue0, lane] * exp(cumulative)
-                supply = (paths[PATH_CAPACITY, c, t, lane] * values[utilization_0 + t, lane]
-                          * scratch[_SUPPLY_PER_GW * LANES + lane])
-                scratch[_BOUND * LANES + lane] = 1.0 if supply < demand else 0.0
+                log_growth = (log_growth_term + (scratch[_LOG_GROWTH_1 * LANES + lane] - log_growth_term) * excess
+                              + values[vol, lane] * shock)
+                start = scratch[_RUNRATE * LANES + lane]
+                growth = exp(log_growth)
+                scratch[_RUNRATE * LANES + lane] = start * growth
+                paths[PATH_RUNRATE, c, t, lane] = start * growth
+                paths[PATH_GROWTH, c, t, lane] = growth - 1.0
+                demand = start * relative_flow(log_growth)
+                supply = (paths[PATH_CAPACITY, c, t, lane] * (1.0 - scratch[_TRAINING * LANES + lane])
+                          * values[utilization_0 + t, lane] * scratch[_SUPPLY_PER_GW * LANES + lane])
+                scratch[_DEMAND * LANES + lane] = demand
+                scratch[_SUPPLY * LANES + lane] = supply
+                paths[PATH_SUPPLY_BOUND, c, t, lane] = 1.0 if supply < demand else 0.0
                 revenue = min(supply, demand)
-                scratch[_REVENUE * LANES + lane] = revenue
+                paths[PATH_REVENUE, c, t, lane] = revenue
                 opex_ratio = values[opex_term, lane] + (values[opex_1, lane] - values[opex_term, lane]) * excess
-                scratch[_EARNINGS * LANES + lane] = revenue * (1.0 - opex_ratio)
+                sbc_ratio = values[sbc_term, lane] + (values[sbc_1, lane] - values[sbc_term, lane]) * excess
+                paths[PATH_EARNINGS, c, t, lane] = revenue * (1.0 - opex_ratio)
+                paths[PATH_SBC, c, t, lane] = revenue * sbc_ratio
                 scratch[_EXCESS * LANES + lane] = excess * scratch[_DECAY * LANES + lane]
                 scratch[_SUPPLY_PER_GW * LANES + lane] *= 1.0 - values[price_decline, lane]
-            # ... then goes to the paths
+                scratch[_TRAINING * LANES + lane] *= 1.0 - values[training_decay, lane]
+            if cancellable:
+                _give_notice(paths, contract_gw, contract_notice, contract_online, terms, contract_var, c, t,
+                             horizon, scratch)
+            # ... then the year's cost and capacity, after any notice that takes effect this year
             for lane in range(lanes):
-                bound = scratch[_BOUND * LANES + lane]
-                paths[PATH_SUPPLY_BOUND, c, t, lane] = bound
-                paths[PATH_SUPPLY_BOUND, sector, t, lane] = max(paths[PATH_SUPPLY_BOUND, sector, t, lane], bound)
-                paths[PATH_REVENUE, c, t, lane] = scratch[_REVENUE * LANES + lane]
-                paths[PATH_EARNINGS, c, t, lane] = scratch[_EARNINGS * LANES + lane]
+                paths[PATH_CAPACITY, c, t, lane] = 0.0
+            for k in range(n_contracts):
+                if contract_var[k, CONTRACT_COMPANY] != c:
+                    continue
+                if cancellable:
+                    _online(contract_gw, contract_notice, terms, k, t, contract_online)
+                for lane in range(lanes):
+                    online = contract_online[k, t, lane]
+                    paths[PATH_CAPACITY, c, t, lane] += online
+                    paths[PATH_CANCELLED, c, t, lane] += contract_gw[k, t, lane] - online
+                    paths[PATH_COST, c, t, lane] += online * contract_unit[k, lane]
+    _inflows(values, investments, contract_online, horizon, paths)
     for lane in range(lanes):
         cash0[sector, lane] = 0.0
     for c in range(n_companies):
         for lane in range(lanes):
             cash0[sector, lane] += cash0[c, lane]
-        for row in (PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_CAPACITY):
+        for row in (PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_CAPACITY, PATH_SBC, PATH_RUNRATE, PATH_INFLOW,
+                    PATH_CANCELLED):
             for t in range(horizon):
                 for lane in range(lanes):
                     paths[row, sector, t, lane] += paths[row, c, t, lane]
+        for t in range(horizon):
+            for lane in range(lanes):
+                paths[PATH_SUPPLY_BOUND, sector, t, lane] = max(paths[PATH_SUPPLY_BOUND, sector, t, lane],
+                                                               paths[PATH_SUPPLY_BOUND, c, t, lane])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _online(contract_gw, contract_notice, terms, k, t, contract_online):
+    # GW of contract k online in year t: delivered, less the cancellations in
+    # effect (never below the binding part, nor below 0)
+    binding = terms[k, TERM_BINDING]
+    for lane in range(contract_gw.shape[2]):
+        gw = contract_gw[k, t, lane]
+        cancellable = max(gw - binding, 0.0)
+        contract_online[k, t, lane] = gw - min(contract_notice[k, t, lane], cancellable)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _give_notice(paths, contract_gw, contract_notice, contract_online, terms, contract_var, c, t, horizon,
+                 scratch):
+    """Management's option in year ``t`` for company ``c`` (see :func:`company_paths`)."""
+    lanes = contract_gw.shape[2]
+    notice_row = horizon
+    for lane in range(lanes):
+        demand = scratch[_DEMAND * LANES + lane]
+        supply = scratch[_SUPPLY * LANES + lane]
+        capacity = paths[PATH_CAPACITY, c, t, lane]
+        scratch[_WANT * LANES + lane] = capacity * (1.0 - demand / supply) if supply > demand else 0.0
+        scratch[_PENDING * LANES + lane] = 0.0
+        scratch[_REMAINING * LANES + lane] = 0.0
+    for k in range(contract_var.shape[0]):
+        if contract_var[k, CONTRACT_COMPANY] != c:
+            continue
+        binding = terms[k, TERM_BINDING]
+        for lane in range(lanes):
+            noticed = contract_notice[k, notice_row, lane]
+            scratch[_PENDING * LANES + lane] += max(noticed - contract_notice[k, t, lane], 0.0)
+            scratch[_REMAINING * LANES + lane] += max(contract_gw[k, t, lane] - binding - noticed, 0.0)
+    for lane in range(lanes):
+        remaining = scratch[_REMAINING * LANES + lane]
+        wanted = min(max(scratch[_WANT * LANES + lane] - scratch[_PENDING * LANES + lane], 0.0), remaining)
+        # the share of each contract's cancellable GW that goes under notice now
+        scratch[_WANT * LANES + lane] = wanted / remaining if remaining > 0.0 else 0.0
+    for k in range(contract_var.shape[0]):
+        if contract_var[k, CONTRACT_COMPANY] != c:
+            continue
+        binding = terms[k, TERM_BINDING]
+        notice = terms[k, TERM_NOTICE]
+        for lane in range(lanes):
+            noticed = contract_notice[k, notice_row, lane]
+            amount = max(contract_gw[k, t, lane] - binding - noticed, 0.0) * scratch[_WANT * LANES + lane]
+            contract_notice[k, notice_row, lane] = noticed + amount
+            scratch[_GW * LANES + lane] = amount
+        for s in range(t, horizon):
+            kept = min(max(notice - (s - t), 0.0), 1.0)
+            for lane in range(lanes):
+                contract_notice[k, s, lane] += scratch[_GW * LANES + lane] * (1.0 - kept)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _inflows(values, investments, contract_online, horizon, paths):
+    # committed strategic money: upfront in year 1, per GW as a contract's
+    # capacity online first reaches each level ("past" money is in cash0)
+    lanes = values.shape[1]
+    for j in range(investments.shape[0]):
+        timing = int(investments[j, INV_TIMING])
+        if timing == TIMING_PAST:
+            continue
+        c = int(investments[j, INV_COMPANY])
+        amount = int(investments[j, INV_VARIATE])
+        if timing == TIMING_UPFRONT:
+            for lane in range(lanes):
+                paths[PATH_INFLOW, c, 0, lane] += values[amount, lane]
+            continue
+        k = int(investments[j, INV_CONTRACT])
+        for lane in range(lanes):
+            peak = 0.0
+            for t in range(horizon):
+                online = contract_online[k, t, lane]
+                paths[PATH_INFLOW, c, t, lane] += values[amount, lane] * max(online - peak, 0.0)
+                peak = max(peak, online)
 
 
 # Rows of ``entity_outcomes``'s output (outcomes[row, entity, lane]).
-OUT_COVERAGE = 0
-OUT_GAP = 1  # funding gap, PV
+OUT_COVERAGE = 0  # PV(E) / PV(I); the sector: the lowest of its companies'
+OUT_GAP = 1  # funding gap, PV; the sector: the sum of its companies' (no netting)
 OUT_PV_EARNINGS = 2
 OUT_PV_COST = 3
-OUT_BREAKEVEN = 4  # 0-based index of the first year with E_t >= I_t; horizon when none
-OUT_DISTRESS = 5  # 1.0 when cash C_t falls below zero in some year, else 0.0
-N_OUTCOMES = 6
+OUT_BREAKEVEN = 4  # 0-based first year from which E_t >= I_t to the horizon; horizon when none
+OUT_DISTRESS = 5  # 1.0 when cash without raises falls below zero in some year
+OUT_DEFAULT = 6  # 1.0 when cash after raising falls below zero in some year
+OUT_NEW_MONEY = 7  # total raised, $B (undiscounted)
+OUT_COVERAGE_ECONOMIC = 8  # PV(E - SBC) / PV(I)
+OUT_COVERAGE_POOLED = 9  # PV of all earnings / PV of all costs (= coverage for a company)
+N_OUTCOMES = 10
 
 # Rows of its scratch (flat, as ``company_paths``'s).
 _FACTOR = 0
@@ -293,46 +549,73 @@ _CASH = 2
 _PV_EARNINGS = 3
 _PV_COST = 4
 _GAP = 5
-_BREAKEVEN = 6
+_LAST_LOSS = 6
 _DISTRESS = 7
+_CASH_ALONE = 8  # cash without raises
+_DEFAULT = 9
+_NEW_MONEY = 10
+_PV_ECONOMIC = 11
+_HURDLE = 12
+_MULTIPLE = 13
 
 
 @njit(cache=True, error_model="numpy")
-def entity_outcomes(paths, cash0, discount, horizon, outcomes, scratch):
-    """Per-draw outcomes of every entity of a block (``design/model.md``).
+def entity_outcomes(paths, cash0, market, values, model, outcomes, scratch):
+    """Per-draw outcomes of every entity of a block (``design/model.md``), and each company's raises.
 
     Parameters
     ----------
-    paths, cash0 : numpy.ndarray
-        The block's paths and starting cash (:func:`company_paths`).
-    discount : numpy.ndarray of shape (LANES,)
-        Each draw's discount rate.
-    horizon : int
-        Number of years ``T``.
+    paths, cash0, market : numpy.ndarray
+        The block's paths, starting cash and market states
+        (:func:`company_paths`); ``paths[PATH_RAISED]`` is written here.
+    values : numpy.ndarray of shape (n_variates, LANES)
+        The block's prior values (discount rate, funding market).
+    model : Model
+        The compiled scenario.
     outcomes : numpy.ndarray of shape (N_OUTCOMES, n_entities, LANES)
-        Output: coverage ``PV(E) / PV(I)``, funding gap ``sum PV(max(I_t -
-        E_t, 0))``, PV of earnings and of compute cost, break-even year
-        index and distress flag (rows ``OUT_*``).
+        Output: rows ``OUT_*``.
     scratch : numpy.ndarray of shape (N_SCRATCH_ROWS * LANES,)
         Flat scratch (its layout lets the loops over lanes vectorise).
 
     Notes
     -----
-    Year-dependent choices (loss year or not, first break-even year, cash
-    below zero) are selects, not branches: they vary from draw to draw, and
-    the loops over lanes run as SIMD code.
+    Cash: ``C_t = C_(t-1) + E_t - I_t + inflow_t + raised_t``.  At the end of
+    a year a company whose cash is below one year of its burn
+    ``max(0, I_t - E_t)`` raises, when the market is open and its run-rate
+    grew by at least ``growth_hurdle``, as much as restores that buffer, at
+    most ``raise_multiple * D_t``.  Default: cash below zero after raising;
+    distress: cash below zero without raises.  The sector is not one
+    balance sheet: short when any company is (its coverage is the lowest of
+    theirs), its gap and new money the sums of theirs, in default or
+    distress when any company is, broken even when all are.
+
+    Year-dependent choices are selects, not branches: they vary from draw
+    to draw, and the loops over lanes run as SIMD code.
     """
-    lanes = discount.shape[0]  # == LANES; a run-time bound, see the note at LANES
-    for e in range(cash0.shape[0]):
+    lanes = outcomes.shape[2]  # == LANES; a run-time bound, see the note at LANES
+    horizon = model.horizon
+    sv = model.scenario_var
+    discount = sv[SV_DISCOUNT]
+    has_market = sv[SV_P_CLOSE] >= 0
+    n_companies = cash0.shape[0] - 1
+    sector = n_companies
+    for lane in range(lanes):
+        scratch[_DISCOUNT_STEP * LANES + lane] = 1.0 / (1.0 + values[discount, lane])
+        scratch[_HURDLE * LANES + lane] = values[sv[SV_HURDLE], lane] if has_market else 0.0
+        scratch[_MULTIPLE * LANES + lane] = values[sv[SV_RAISE_MULTIPLE], lane] if has_market else 0.0
+    for e in range(n_companies):
         for lane in range(lanes):
             scratch[_FACTOR * LANES + lane] = 1.0
-            scratch[_DISCOUNT_STEP * LANES + lane] = 1.0 / (1.0 + discount[lane])
             scratch[_CASH * LANES + lane] = cash0[e, lane]
+            scratch[_CASH_ALONE * LANES + lane] = cash0[e, lane]
             scratch[_PV_EARNINGS * LANES + lane] = 0.0
+            scratch[_PV_ECONOMIC * LANES + lane] = 0.0
             scratch[_PV_COST * LANES + lane] = 0.0
             scratch[_GAP * LANES + lane] = 0.0
-            scratch[_BREAKEVEN * LANES + lane] = horizon
+            scratch[_LAST_LOSS * LANES + lane] = -1.0
             scratch[_DISTRESS * LANES + lane] = 0.0
+            scratch[_DEFAULT * LANES + lane] = 0.0
+            scratch[_NEW_MONEY * LANES + lane] = 0.0
         for t in range(horizon):
             for lane in range(lanes):
                 factor = scratch[_FACTOR * LANES + lane] * scratch[_DISCOUNT_STEP * LANES + lane]
@@ -340,20 +623,65 @@ def entity_outcomes(paths, cash0, discount, horizon, outcomes, scratch):
                 earnings = paths[PATH_EARNINGS, e, t, lane]
                 cost = paths[PATH_COST, e, t, lane]
                 scratch[_PV_EARNINGS * LANES + lane] += earnings * factor
+                scratch[_PV_ECONOMIC * LANES + lane] += (earnings - paths[PATH_SBC, e, t, lane]) * factor
                 scratch[_PV_COST * LANES + lane] += cost * factor
                 loss = cost > earnings
                 scratch[_GAP * LANES + lane] += (cost - earnings) * factor if loss else 0.0
-                breakeven = scratch[_BREAKEVEN * LANES + lane]
-                scratch[_BREAKEVEN * LANES + lane] = t if breakeven == horizon and not loss else breakeven
-                cash = scratch[_CASH * LANES + lane] + (earnings - cost)
-                scratch[_CASH * LANES + lane] = cash
-                scratch[_DISTRESS * LANES + lane] = 1.0 if cash < 0.0 else scratch[_DISTRESS * LANES + lane]
+                scratch[_LAST_LOSS * LANES + lane] = t if loss else scratch[_LAST_LOSS * LANES + lane]
+                flow = earnings - cost + paths[PATH_INFLOW, e, t, lane]
+                alone = scratch[_CASH_ALONE * LANES + lane] + flow
+                scratch[_CASH_ALONE * LANES + lane] = alone
+                scratch[_DISTRESS * LANES + lane] = 1.0 if alone < 0.0 else scratch[_DISTRESS * LANES + lane]
+                before = scratch[_CASH * LANES + lane] + flow
+                burn = cost - earnings if loss else 0.0
+                can_raise = (market[t, lane] > 0.0) and (paths[PATH_GROWTH, e, t, lane] >= scratch[_HURDLE * LANES + lane])
+                need = burn - before if burn > before else 0.0
+                cap = scratch[_MULTIPLE * LANES + lane] * paths[PATH_RUNRATE, e, t, lane]
+                raised = min(need, cap) if can_raise else 0.0
+                paths[PATH_RAISED, e, t, lane] = raised
+                scratch[_NEW_MONEY * LANES + lane] += raised
+                after = before + raised
+                scratch[_CASH * LANES + lane] = after
+                scratch[_DEFAULT * LANES + lane] = 1.0 if after < 0.0 else scratch[_DEFAULT * LANES + lane]
         for lane in range(lanes):
             pv_cost = scratch[_PV_COST * LANES + lane]
             pv_earnings = scratch[_PV_EARNINGS * LANES + lane]
-            outcomes[OUT_COVERAGE, e, lane] = pv_earnings / pv_cost if pv_cost > 0.0 else np.inf
+            coverage = pv_earnings / pv_cost if pv_cost > 0.0 else np.inf
+            outcomes[OUT_COVERAGE, e, lane] = coverage
+            outcomes[OUT_COVERAGE_POOLED, e, lane] = coverage
+            outcomes[OUT_COVERAGE_ECONOMIC, e, lane] = (scratch[_PV_ECONOMIC * LANES + lane] / pv_cost
+                                                        if pv_cost > 0.0 else np.inf)
             outcomes[OUT_GAP, e, lane] = scratch[_GAP * LANES + lane]
             outcomes[OUT_PV_EARNINGS, e, lane] = pv_earnings
             outcomes[OUT_PV_COST, e, lane] = pv_cost
-            outcomes[OUT_BREAKEVEN, e, lane] = scratch[_BREAKEVEN * LANES + lane]
+            outcomes[OUT_BREAKEVEN, e, lane] = scratch[_LAST_LOSS * LANES + lane] + 1.0
             outcomes[OUT_DISTRESS, e, lane] = scratch[_DISTRESS * LANES + lane]
+            outcomes[OUT_DEFAULT, e, lane] = scratch[_DEFAULT * LANES + lane]
+            outcomes[OUT_NEW_MONEY, e, lane] = scratch[_NEW_MONEY * LANES + lane]
+    # the sector: no netting of one lab's surplus against another's deficit
+    for t in range(horizon):
+        for lane in range(lanes):
+            paths[PATH_RAISED, sector, t, lane] = 0.0
+    for lane in range(lanes):
+        outcomes[OUT_COVERAGE, sector, lane] = np.inf
+        outcomes[OUT_COVERAGE_ECONOMIC, sector, lane] = np.inf
+        for row in (OUT_GAP, OUT_PV_EARNINGS, OUT_PV_COST, OUT_BREAKEVEN, OUT_DISTRESS, OUT_DEFAULT,
+                    OUT_NEW_MONEY):
+            outcomes[row, sector, lane] = 0.0
+    for e in range(n_companies):
+        for lane in range(lanes):
+            outcomes[OUT_COVERAGE, sector, lane] = min(outcomes[OUT_COVERAGE, sector, lane],
+                                                       outcomes[OUT_COVERAGE, e, lane])
+            outcomes[OUT_COVERAGE_ECONOMIC, sector, lane] = min(outcomes[OUT_COVERAGE_ECONOMIC, sector, lane],
+                                                                outcomes[OUT_COVERAGE_ECONOMIC, e, lane])
+            for row in (OUT_GAP, OUT_PV_EARNINGS, OUT_PV_COST, OUT_NEW_MONEY):
+                outcomes[row, sector, lane] += outcomes[row, e, lane]
+            for row in (OUT_BREAKEVEN, OUT_DISTRESS, OUT_DEFAULT):
+                outcomes[row, sector, lane] = max(outcomes[row, sector, lane], outcomes[row, e, lane])
+        for t in range(horizon):
+            for lane in range(lanes):
+                paths[PATH_RAISED, sector, t, lane] += paths[PATH_RAISED, e, t, lane]
+    for lane in range(lanes):
+        pv_cost = outcomes[OUT_PV_COST, sector, lane]
+        outcomes[OUT_COVERAGE_POOLED, sector, lane] = (outcomes[OUT_PV_EARNINGS, sector, lane] / pv_cost
+                                                       if pv_cost > 0.0 else np.inf)

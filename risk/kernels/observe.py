@@ -6,9 +6,10 @@ date) with the draw's own path, with lognormal measurement error
 (``log observed ~ Normal(log model, sigma)``; constants dropped, they cancel
 in self-normalised weights).  The model's annualized revenue at ``tau``
 interpolates the log-revenue linearly between ``(0, log revenue0)`` and the
-mid-points ``(t - 1/2, log R_t)`` of the fiscal years, extrapolating the first
-segment backwards for observations before the as-of date and holding the last
-value after the horizon; GW in service interpolates ``K_t`` linearly between
+year ends ``(t, log D_t)`` of the run-rate path (the path is exponential
+within a year, so this is exact), extrapolating the first segment backwards
+for observations before the as-of date and holding the last value after the
+horizon; GW in service interpolates ``K_t`` linearly between
 the mid-points and holds its end values.
 
 Weighted accumulators must merge exactly in any order (the same seed gives
@@ -24,8 +25,7 @@ import numpy as np
 from numba import njit
 
 from .histogram import bin_index
-from .model import (OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_REVENUE,
-                    REVENUE0, entity_outcomes)
+from .model import OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_RUNRATE, REVENUE0
 from .simulate import LANES, set_block, simulate_block
 
 OBS_REVENUE = 0
@@ -50,21 +50,18 @@ N_WEIGHTED = 10
 def model_at(paths, values, lane, company_var, company, kind, tau, horizon):
     """Lane ``lane``'s annualized revenue or GW in service of ``company`` at ``tau`` years after as-of."""
     if kind == OBS_REVENUE:
-        start = math.log(values[company_var[company, REVENUE0], lane])
-        first = paths[PATH_REVENUE, company, 0, lane]
-        if first <= 0.0 or start == -math.inf:
-            return 0.0
-        if tau <= 0.5:
-            return math.exp(start + tau * (math.log(first) - start) / 0.5)
-        position = tau + 0.5  # knots at t - 1/2, t = 1 .. horizon
-        if position >= horizon:
-            return paths[PATH_REVENUE, company, horizon - 1, lane]
-        i = int(position) - 1
-        left = paths[PATH_REVENUE, company, i, lane]
-        right = paths[PATH_REVENUE, company, i + 1, lane]
+        # the run-rate path: revenue0 at as-of, D_t at the end of year t, exponential in between
+        start = values[company_var[company, REVENUE0], lane]
+        if tau >= horizon:
+            return paths[PATH_RUNRATE, company, horizon - 1, lane]
+        i = int(math.floor(tau))  # year i + 1 runs from i to i + 1
+        if i < 0:
+            i = 0
+        left = start if i == 0 else paths[PATH_RUNRATE, company, i - 1, lane]
+        right = paths[PATH_RUNRATE, company, i, lane]
         if left <= 0.0 or right <= 0.0:
             return 0.0
-        fraction = position - (i + 1)
+        fraction = tau - i
         return math.exp(math.log(left) + fraction * (math.log(right) - math.log(left)))
     position = tau + 0.5
     if position <= 1.0:
@@ -95,9 +92,7 @@ def log_likelihood(paths, values, lane, company_var, observations, horizon):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, z_active, spec, tables, order, family_start,
-                copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading,
-                discount_var, horizon, observations, out):
+def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, model, observations, out):
     """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``.
 
     Slot ``slot`` of ``n_slots`` (threads, each with its own ``block``) fills tasks ``slot, slot + n_slots,
@@ -110,11 +105,10 @@ def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, z_active, spe
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             set_block(draws, first_draw + block_first, first_draw + task_last)
-            simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
-                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                           demand_loading, horizon)
+            simulate_block(block, sampler, z_keys, block.no_scores, model)
             for lane in range(min(LANES, task_last - block_first)):
-                out[block_first + lane] = log_likelihood(paths, values, lane, company_var, observations, horizon)
+                out[block_first + lane] = log_likelihood(paths, values, lane, model.company_var, observations,
+                                                         model.horizon)
 
 
 @njit(cache=True, error_model="numpy")
@@ -134,9 +128,7 @@ def _weight(draw, lw, lw_max, tail_draws, tail_lw):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
-                   z_active, spec, tables, order, family_start, copula_index, copula_chol, company_var, contract_var,
-                   contract_ramp, factor_z, demand_loading, discount_var, horizon, observations, lw_max,
-                   tail_draws, tail_lw, sums, prior_sums, hists, prior_hists):
+                   model, observations, lw_max, tail_draws, tail_lw, sums, prior_sums, hists, prior_hists):
     """Weighted statistics of chunks ``first_chunk ..`` (the second pass of the posterior).
 
     ``sums`` (batch_chunks, n_entities, N_WEIGHTED) and ``prior_sums``
@@ -146,7 +138,7 @@ def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chu
     prior histograms are fixed-point integers (added to).  Slot ``slot`` of
     ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
     """
-    draws, values, paths, cash0, outcomes = block.draws, block.values, block.paths, block.cash0, block.outcomes
+    draws, values, paths, outcomes = block.draws, block.values, block.paths, block.outcomes
     for ci in range(slot, batch_chunks, n_slots):
         sums[ci, :, :] = 0.0
         prior_sums[ci, :] = 0.0
@@ -154,13 +146,10 @@ def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chu
         last = min(first + chunk_size, total_draws)
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
-            simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
-                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                           demand_loading, horizon)
-            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
+            simulate_block(block, sampler, z_keys, block.no_scores, model)
             for lane in range(min(LANES, last - block_first)):
-                _add_weighted(draws[lane], lane, values, paths, outcomes, company_var, observations, lw_max,
-                              tail_draws, tail_lw, horizon, sums[ci], prior_sums[ci], hists[slot],
+                _add_weighted(draws[lane], lane, values, paths, outcomes, model.company_var, observations, lw_max,
+                              tail_draws, tail_lw, model.horizon, sums[ci], prior_sums[ci], hists[slot],
                               prior_hists[slot])
 
 

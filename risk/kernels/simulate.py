@@ -20,16 +20,19 @@ import numpy as np
 from numba import njit
 
 from .histogram import N_BINS, bin_index
-from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE, OUT_DISTRESS,
-                    OUT_GAP, OUT_PV_COST, OUT_PV_EARNINGS, PATH_COST, PATH_EARNINGS, PATH_REVENUE,
-                    PATH_SUPPLY_BOUND, company_paths, entity_outcomes)
+from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE,
+                    OUT_COVERAGE_ECONOMIC, OUT_COVERAGE_POOLED, OUT_DEFAULT, OUT_DISTRESS, OUT_GAP,
+                    OUT_NEW_MONEY, OUT_PV_COST, OUT_PV_EARNINGS, PATH_CANCELLED, PATH_COST, PATH_EARNINGS,
+                    PATH_RAISED, PATH_REVENUE, PATH_SUPPLY_BOUND, company_paths, entity_outcomes)
 from .rng import draw_offset, fill_normals
 from .sampling import fill_fixed, sample_values
 
 # Integer counters per entity.
 C_SHORTFALL = 0
 C_DISTRESS = 1
-C_BREAKEVEN = 2  # horizon + 1 entries: year index, then "none"
+C_DEFAULT = 2
+C_SHORTFALL_ECONOMIC = 3
+C_BREAKEVEN = 4  # horizon + 1 entries: year index, then "none"
 
 
 def c_supply(horizon):
@@ -49,7 +52,11 @@ F_PV_EARNINGS = 2
 F_PV_COST = 3
 F_SHORTFALL = 4  # the counts again, per chunk: batch-means errors (engine)
 F_DISTRESS = 5
-F_REVENUE = 6  # horizon entries each, then earnings, then cost
+F_DEFAULT = 6
+F_NEW_MONEY = 7
+F_NEW_MONEY_SQ = 8
+F_REVENUE = 9  # horizon entries each: revenue, earnings, cost, new money, GW cancelled
+N_YEARLY_SUMS = 5
 
 # Samplers: where a draw's normal scores come from.
 SAMPLER_MC = 0  # its own counter-based streams
@@ -59,13 +66,15 @@ SAMPLER_SCORES = 2  # rows of a given matrix (randomised quasi-Monte Carlo)
 
 def n_floats(horizon):
     """Number of floating-point sums per entity."""
-    return F_REVENUE + 3 * horizon
+    return F_REVENUE + N_YEARLY_SUMS * horizon
 
 
 # Histograms per entity.
 H_COVERAGE = 0
 H_GAP = 1
-H_REVENUE = 2  # horizon entries each: revenue, earnings, cost, earnings / cost
+H_NEW_MONEY = 2
+H_COVERAGE_POOLED = 3  # the sector's only (a company's is its coverage)
+H_REVENUE = 4  # horizon entries each: revenue, earnings, cost, earnings / cost
 
 
 def n_histograms(horizon):
@@ -109,8 +118,11 @@ Block = namedtuple("Block", [
     "values",  # (n_variates, LANES): prior values (fixed priors written once)
     "paths",  # (N_PATHS, n_entities, horizon, LANES): model.company_paths
     "cash0",  # (n_entities, LANES): starting cash
-    "contract_gw",  # (n_contracts, horizon, LANES): GW online by year
+    "contract_gw",  # (n_contracts, horizon, LANES): GW delivered by year
     "contract_unit",  # (n_contracts, LANES): unit cost, $B per GW-year
+    "contract_online",  # (n_contracts, horizon, LANES): GW online after management's cancellations
+    "contract_notice",  # (n_contracts, horizon + 1, LANES): cancellations (model.company_paths)
+    "market",  # (horizon, LANES): 1.0 where the funding market is open
     "outcomes",  # (N_OUTCOMES, n_entities, LANES): model.entity_outcomes
     "scratch",  # (N_SCRATCH_ROWS * LANES,): the model's flat scratch
     "offsets",  # (LANES,) uint64: the lanes' stream offsets
@@ -131,6 +143,8 @@ def new_block(n_z: int, spec: np.ndarray, n_entities: int, n_contracts: int, hor
     return Block(draws=np.zeros(LANES, dtype=np.int64), z=np.zeros((n_z, LANES)), values=values,
                  paths=np.zeros((N_PATHS, n_entities, horizon, LANES)), cash0=np.zeros((n_entities, LANES)),
                  contract_gw=np.zeros((n_contracts, horizon, LANES)), contract_unit=np.zeros((n_contracts, LANES)),
+                 contract_online=np.zeros((n_contracts, horizon, LANES)),
+                 contract_notice=np.zeros((n_contracts, horizon + 1, LANES)), market=np.zeros((horizon, LANES)),
                  outcomes=np.zeros((N_OUTCOMES, n_entities, LANES)), scratch=np.zeros(N_SCRATCH_ROWS * LANES),
                  offsets=np.zeros(LANES, dtype=np.uint64), signs=np.zeros(LANES),
                  words=np.zeros(LANES, dtype=np.uint64), no_scores=np.zeros((0, 0)))
@@ -150,14 +164,15 @@ def set_block(draws, first, last):
 # and 5 % faster).  simulate_block itself is not inlined into its four
 # callers: inlined into run_batch it made the first compile 7.5-8.4 s.
 @njit(cache=True, error_model="numpy")
-def simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start, copula_index,
-                   copula_chol, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon):
-    """Fill the block's normal scores, prior values and yearly paths (``block``: see :func:`new_block`)."""
-    draw_scores(block.draws, sampler, z_keys, scores, z_active, block.z, block.offsets, block.signs, block.words)
-    _copula(block.z, copula_index, copula_chol)
-    sample_values(block.z, block.values, spec, tables, order, family_start)
-    company_paths(block.values, block.z, company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon,
-                  block.paths, block.cash0, block.contract_gw, block.contract_unit, block.scratch)
+def simulate_block(block, sampler, z_keys, scores, model):
+    """Fill the block's normal scores, prior values, yearly paths and outcomes (``block``: see :func:`new_block`)."""
+    draw_scores(block.draws, sampler, z_keys, scores, model.z_active, block.z, block.offsets, block.signs,
+                block.words)
+    _copula(block.z, model.copula_index, model.copula_chol)
+    sample_values(block.z, block.values, model.spec, model.tables, model.order, model.family_start)
+    company_paths(block.values, block.z, model, block.paths, block.cash0, block.contract_gw, block.contract_unit,
+                  block.contract_online, block.contract_notice, block.market, block.scratch)
+    entity_outcomes(block.paths, block.cash0, block.market, block.values, model, block.outcomes, block.scratch)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -175,20 +190,31 @@ def _copula(z, copula_index, copula_chol):
 def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
     coverage = outcomes[OUT_COVERAGE, e, lane]
     gap = outcomes[OUT_GAP, e, lane]
+    new_money = outcomes[OUT_NEW_MONEY, e, lane]
     if coverage < 1.0:
         counts[e, C_SHORTFALL] += 1
         sums[e, F_SHORTFALL] += 1.0
+    if outcomes[OUT_COVERAGE_ECONOMIC, e, lane] < 1.0:
+        counts[e, C_SHORTFALL_ECONOMIC] += 1
     if outcomes[OUT_DISTRESS, e, lane] > 0.0:
         counts[e, C_DISTRESS] += 1
         sums[e, F_DISTRESS] += 1.0
+    if outcomes[OUT_DEFAULT, e, lane] > 0.0:
+        counts[e, C_DEFAULT] += 1
+        sums[e, F_DEFAULT] += 1.0
     counts[e, C_BREAKEVEN + int(outcomes[OUT_BREAKEVEN, e, lane])] += 1
     supply_first = C_BREAKEVEN + horizon + 1
     sums[e, F_GAP] += gap
     sums[e, F_GAP_SQ] += gap * gap
     sums[e, F_PV_EARNINGS] += outcomes[OUT_PV_EARNINGS, e, lane]
     sums[e, F_PV_COST] += outcomes[OUT_PV_COST, e, lane]
+    sums[e, F_NEW_MONEY] += new_money
+    sums[e, F_NEW_MONEY_SQ] += new_money * new_money
     hists[e, H_COVERAGE, bin_index(coverage)] += 1
     hists[e, H_GAP, bin_index(gap)] += 1
+    hists[e, H_NEW_MONEY, bin_index(new_money)] += 1
+    if e == counts.shape[0] - 1:  # the sector: its pooled ratio beside "any company short"
+        hists[e, H_COVERAGE_POOLED, bin_index(outcomes[OUT_COVERAGE_POOLED, e, lane])] += 1
     for t in range(horizon):
         if paths[PATH_SUPPLY_BOUND, e, t, lane] > 0.0:
             counts[e, supply_first + t] += 1
@@ -198,6 +224,8 @@ def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
         sums[e, F_REVENUE + t] += revenue
         sums[e, F_REVENUE + horizon + t] += earnings
         sums[e, F_REVENUE + 2 * horizon + t] += cost
+        sums[e, F_REVENUE + 3 * horizon + t] += paths[PATH_RAISED, e, t, lane]
+        sums[e, F_REVENUE + 4 * horizon + t] += paths[PATH_CANCELLED, e, t, lane]
         if cost > 0.0:
             ratio = earnings / cost
         else:
@@ -210,9 +238,7 @@ def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
-              z_active, spec, tables, order, family_start, copula_index, copula_chol,
-              company_var, contract_var, contract_ramp, factor_z, demand_loading, discount_var,
-              horizon, counts, hists, sums):
+              model, counts, hists, sums):
     """Simulate slot ``slot``'s chunks of the batch ``first_chunk .. first_chunk + batch_chunks - 1``.
 
     Parameters
@@ -227,24 +253,15 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
     sampler : int
         ``SAMPLER_MC``, ``SAMPLER_ANTITHETIC`` or ``SAMPLER_SCORES``.
     z_keys : numpy.ndarray of uint64
-        Key of the stream of each score in ``z_active`` (``rng.stream_keys``):
-        the seed and the input's name.
+        Key of the stream of each score in ``model.z_active``
+        (``rng.stream_keys``): the seed and the input's name.
     scores : numpy.ndarray of shape (total_draws, len(z_active))
         With ``SAMPLER_SCORES``: draw ``d``'s normal scores are row ``d``
         (otherwise an empty array).
     first_chunk, batch_chunks, chunk_size, total_draws : int
         Chunk ``c`` holds draws ``[c * chunk_size, min((c + 1) * chunk_size, total_draws))``.
-    spec, tables, order, family_start : numpy.ndarray
-        Compiled priors, one ``spec`` row per variate (see ``sampling.sample_values``).
-    copula_index, copula_chol : numpy.ndarray
-        Variates under the Gaussian copula and the Cholesky factor of their
-        correlation matrix (empty when there is no copula).
-    z_active : numpy.ndarray of int64
-        The normal scores to draw (those of fixed priors are skipped).
-    company_var, contract_var, contract_ramp, factor_z, demand_loading, horizon
-        The compiled scenario (see ``model.company_paths``).
-    discount_var : int
-        Index of the discount rate among the variates.
+    model : Model
+        The compiled scenario (``model.Model``).
     counts : numpy.ndarray of int64, shape (n_slots, n_entities, n_counts)
         Integer counters, added to (one slot per thread).
     hists : numpy.ndarray of int64, shape (n_slots, n_entities, n_histograms, N_BINS)
@@ -253,7 +270,8 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
         Output: floating-point sums of each chunk (overwritten).
     """
     n_entities = counts.shape[1]
-    draws, values, paths, cash0, outcomes = block.draws, block.values, block.paths, block.cash0, block.outcomes
+    horizon = model.horizon
+    draws, paths, outcomes = block.draws, block.paths, block.outcomes
     slot_counts = counts[slot]
     slot_hists = hists[slot]
     for ci in range(slot, batch_chunks, n_slots):
@@ -263,10 +281,7 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
         last = min(first + chunk_size, total_draws)
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
-            simulate_block(block, sampler, z_keys, scores, z_active, spec, tables, order, family_start,
-                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                           demand_loading, horizon)
-            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
+            simulate_block(block, sampler, z_keys, scores, model)
             # lanes in draw order: the chunk's float sums add up in the order of its draws
             for lane in range(min(LANES, last - block_first)):
                 for e in range(n_entities):
@@ -295,12 +310,13 @@ R_COVERAGE = 0
 R_GAP = 1
 R_BREAKEVEN = 2  # year index, or horizon when none
 R_DISTRESS = 3  # 1.0 or 0.0
+R_DEFAULT = 4  # 1.0 or 0.0
+R_NEW_MONEY = 5
+N_RECORDED = 6
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, z_active, spec, tables, order, family_start,
-                 copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                 demand_loading, discount_var, horizon, values_out, outcomes_out, paths_out):
+def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, model, values_out, outcomes_out, paths_out):
     """Keep per-draw records of the draws ``draw_index`` (kept draws, sensitivity).
 
     Slot ``slot`` of ``n_slots`` (threads, as :func:`run_batch`, with its
@@ -309,26 +325,24 @@ def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, z_active, sp
 
     The same draws as :func:`run_batch` gives for the same keys and sampler
     (``SAMPLER_MC`` or ``SAMPLER_ANTITHETIC``).  Memory is the caller's:
-    ``outcomes_out`` has shape ``(n, n_entities, 4)`` (``R_*`` columns),
-    ``values_out`` ``(n, n_variates)`` and ``paths_out`` ``(n, 3, n_entities,
-    horizon)`` (revenue, earnings, compute cost), or a first dimension of 0
-    when not wanted.
+    ``outcomes_out`` has shape ``(n, n_entities, N_RECORDED)`` (``R_*``
+    columns), ``values_out`` ``(n, n_variates)`` and ``paths_out`` ``(n, 3,
+    n_entities, horizon)`` (revenue, earnings, compute cost), or a first
+    dimension of 0 when not wanted.
     """
     n = outcomes_out.shape[0]
     n_entities = outcomes_out.shape[1]
+    horizon = model.horizon
     keep_values = values_out.shape[0] == n
     keep_paths = paths_out.shape[0] == n
     per_task = 64 * LANES
-    draws, values, paths, cash0, outcomes = block.draws, block.values, block.paths, block.cash0, block.outcomes
+    draws, values, paths, outcomes = block.draws, block.values, block.paths, block.outcomes
     for task in range(slot, (n + per_task - 1) // per_task, n_slots):
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             for lane in range(LANES):
                 draws[lane] = draw_index[min(block_first + lane, task_last - 1)]
-            simulate_block(block, sampler, z_keys, block.no_scores, z_active, spec, tables, order, family_start,
-                           copula_index, copula_chol, company_var, contract_var, contract_ramp, factor_z,
-                           demand_loading, horizon)
-            entity_outcomes(paths, cash0, values[discount_var], horizon, outcomes, block.scratch)
+            simulate_block(block, sampler, z_keys, block.no_scores, model)
             for lane in range(min(LANES, task_last - block_first)):
                 i = block_first + lane
                 for e in range(n_entities):
@@ -336,6 +350,8 @@ def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, z_active, sp
                     outcomes_out[i, e, R_GAP] = outcomes[OUT_GAP, e, lane]
                     outcomes_out[i, e, R_BREAKEVEN] = outcomes[OUT_BREAKEVEN, e, lane]
                     outcomes_out[i, e, R_DISTRESS] = outcomes[OUT_DISTRESS, e, lane]
+                    outcomes_out[i, e, R_DEFAULT] = outcomes[OUT_DEFAULT, e, lane]
+                    outcomes_out[i, e, R_NEW_MONEY] = outcomes[OUT_NEW_MONEY, e, lane]
                     if keep_paths:
                         for t in range(horizon):
                             paths_out[i, 0, e, t] = paths[PATH_REVENUE, e, t, lane]

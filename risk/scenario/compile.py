@@ -39,15 +39,21 @@ from ..kernels.sampling import (FAMILY_DISCRETE, FAMILY_FIXED, FAMILY_LOGNORMAL,
                                 FAMILY_TABLE, SPEC_COLUMNS, SPEC_FAMILY, SPEC_P0, SPEC_ROW,
                                 TABLE_POINTS, Z_MAX)
 from .distributions import Prior
-from .schema import COMPANY_PRIORS, CONTRACT_PRIORS, PER_YEAR_PRIORS, Scenario, domain_bounds
+from .schema import CONTRACT_PRIORS, FUNDING_PRIORS, PER_YEAR_PRIORS, Scenario, domain_bounds
 
-_COMPANY_COLUMN = {name: getattr(m, name.upper())
-                   for name in COMPANY_PRIORS}
+# revenue_per_gw and yield_per_gw share a column; YIELD_FROM_REVENUE says which it holds
+_COMPANY_COLUMN = {name: getattr(m, "YIELD_PER_GW" if name == "revenue_per_gw" else name.upper())
+                   for name in ("revenue0", "growth_initial", "growth_terminal", "growth_halflife", "growth_vol",
+                                "opex_ratio_initial", "opex_ratio_terminal", "sbc_ratio_initial",
+                                "sbc_ratio_terminal", "training_share", "training_share_decay", "utilization",
+                                "revenue_per_gw", "yield_per_gw", "price_decline", "cash0")}
 _CONTRACT_COLUMN = {name: getattr(m, name.upper()) for name in CONTRACT_PRIORS}
-LAYOUT = 3  # bump when the arrays change: keys the on-disk cache
+_FUNDING_SLOT = {"p_close": m.SV_P_CLOSE, "p_reopen": m.SV_P_REOPEN, "growth_hurdle": m.SV_HURDLE,
+                 "raise_multiple": m.SV_RAISE_MULTIPLE}
+LAYOUT = 4  # bump when the arrays change: keys the on-disk cache
 ARRAYS = ("z_stream", "z_active", "spec", "tables", "order", "family_start", "copula_index", "copula_chol",
-          "company_var", "contract_var", "contract_ramp", "contract_terms", "investments", "providers",
-          "equity_recovery")
+          "company_var", "contract_var", "contract_ramp", "contract_terms", "investments", "scenario_var",
+          "providers", "equity_recovery")
 TIMING_CODE = {"past": 0, "upfront": 1, "per_gw": 2}  # kernels.exposure.TIMING_*
 
 
@@ -68,17 +74,19 @@ class CompiledScenario:
         """Names of the providers and investors (``contract_terms`` and ``investments`` index them)."""
         return [str(p) for p in self.arrays["providers"]]
 
-    def exposure_args(self) -> tuple:
-        """Arguments of ``kernels.exposure`` after those of ``kernel_args``."""
-        a = self.arrays
-        return a["contract_terms"], a["investments"], float(a["equity_recovery"][0])
+    @property
+    def equity_recovery(self) -> float:
+        """Share of an investment recovered when the lab leaves payments unpaid (the exposure kernel's)."""
+        return float(self.arrays["equity_recovery"][0])
 
-    def kernel_args(self) -> tuple:
-        """Arguments of ``kernels.simulate.run_batch`` after the chunk plan."""
+    @property
+    def model(self) -> m.Model:
+        """The bundle every kernel reads (``kernels.model.Model``)."""
         a = self.arrays
-        return (a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"], a["copula_index"],
-                a["copula_chol"], a["company_var"], a["contract_var"], a["contract_ramp"], self.factor_z,
-                self.demand_loading, self.discount_var, self.horizon)
+        return m.Model(a["z_active"], a["spec"], a["tables"], a["order"], a["family_start"], a["copula_index"],
+                       a["copula_chol"], a["company_var"], a["contract_var"], a["contract_ramp"],
+                       a["contract_terms"], a["investments"], a["scenario_var"], float(self.demand_loading),
+                       int(self.horizon))
 
 
 def z_grid() -> np.ndarray:
@@ -122,7 +130,8 @@ def _spec_key(scenario: Scenario) -> str:
 def _canonical(scenario: Scenario):
     return {
         "horizon": scenario.horizon, "loading": scenario.demand_correlation,
-        "recovery": scenario.equity_recovery,
+        "recovery": scenario.equity_recovery, "financing": _prior_key(scenario.financing_rate),
+        "market": {k: _prior_key(v) for k, v in (scenario.funding_market or {}).items()},
         "terms": [[k.provider, repr(k.binding_gw), k.notice_years] for c in scenario.companies for k in c.contracts],
         "investments": [[c.name, i.investor, i.timing, i.contract, _prior_key(i.amount)]
                         for c in scenario.companies for i in c.investments],
@@ -214,11 +223,14 @@ def prior_variates(scenario: Scenario) -> dict:
 
 def score_names(scenario: Scenario) -> list[str]:
     """Name of every normal score of a draw, in kernel order: the variates, then
-    each company's growth shocks, then the common demand factor."""
+    each company's growth shocks, then the common demand factor, then (with a
+    funding market) the market's reopening scores."""
     names = variate_names(scenario)
     for company in scenario.companies:
         names.extend(f"companies.{company.name}.growth_shock[{t}]" for t in range(scenario.horizon))
     names.extend(f"demand_factor[{t}]" for t in range(scenario.horizon))
+    if scenario.funding_market:
+        names.extend(f"funding_market.reopen[{t}]" for t in range(scenario.horizon))
     return names
 
 
@@ -263,13 +275,14 @@ def _build(scenario: Scenario) -> CompiledScenario:
         else:
             spec[i, SPEC_FAMILY] = FAMILY_TABLE
     companies = scenario.companies
-    company_var = np.zeros((len(companies), m.COMPANY_SHOCK_Z + 1), dtype=np.int64)
+    company_var = np.zeros((len(companies), m.N_COMPANY_COLUMNS), dtype=np.int64)
     contracts = [(ci, k) for ci, c in enumerate(companies) for k in c.contracts]
     contract_var = np.full((len(contracts), m.CONTRACT_KIND + 1), -1, dtype=np.int64)
     contract_ramp = np.array([k.capacity_gw for _, k in contracts], dtype=float).reshape(len(contracts), horizon)
     for ci, company in enumerate(companies):
-        for name in COMPANY_PRIORS:
+        for name in company.priors:
             company_var[ci, _COMPANY_COLUMN[name]] = index_of[f"companies.{company.name}.{name}"]
+        company_var[ci, m.YIELD_FROM_REVENUE] = 1 if "revenue_per_gw" in company.priors else 0
         company_var[ci, m.COMPANY_SHOCK_Z] = n_var + ci * horizon
     for row, (ci, contract) in enumerate(contracts):
         for name in contract.priors:
@@ -292,7 +305,8 @@ def _build(scenario: Scenario) -> CompiledScenario:
     providers = sorted({k.provider or "(unnamed)" for _, k in contracts}
                        | {i.investor for c in companies for i in c.investments})
     provider_index = {name: i for i, name in enumerate(providers)}
-    contract_terms = np.array([[provider_index[k.provider or "(unnamed)"], min(k.binding_gw, 1e300), k.notice_years]
+    contract_terms = np.array([[provider_index[k.provider or "(unnamed)"], min(k.binding_gw, m.ALL_BINDING),
+                                k.notice_years]
                                for _, k in contracts], dtype=float).reshape(len(contracts), 3)
     contract_row = {(ci, k.name): row for row, (ci, k) in enumerate(contracts)}
     investments = np.array([[ci, provider_index[inv.investor], TIMING_CODE[inv.timing],
@@ -300,7 +314,15 @@ def _build(scenario: Scenario) -> CompiledScenario:
                              contract_row[(ci, inv.contract)] if inv.timing == "per_gw" else -1]
                             for ci, c in enumerate(companies) for j, inv in enumerate(c.investments)],
                            dtype=float).reshape(-1, 5)
-    n_z = factor_z + horizon
+    n_z = factor_z + horizon * (2 if scenario.funding_market else 1)
+    scenario_var = np.full(m.N_SCENARIO_VAR, -1, dtype=np.int64)
+    scenario_var[m.SV_DISCOUNT] = index_of["discount_rate"]
+    scenario_var[m.SV_FINANCING] = index_of["financing_rate"]
+    scenario_var[m.SV_FACTOR_Z] = factor_z
+    if scenario.funding_market:
+        for name in FUNDING_PRIORS:
+            scenario_var[_FUNDING_SLOT[name]] = index_of[f"funding_market.{name}"]
+        scenario_var[m.SV_REOPEN_Z] = factor_z + horizon
     z_stream = np.array([stream_hash(name) for name in score_names(scenario)], dtype=np.uint64)
     order, family_start, z_active = _sampling_plan(spec, n_z)
     arrays = {
@@ -308,7 +330,7 @@ def _build(scenario: Scenario) -> CompiledScenario:
         "order": order, "family_start": family_start, "copula_index": copula_index,
         "copula_chol": copula_chol, "company_var": company_var, "contract_var": contract_var,
         "contract_ramp": np.ascontiguousarray(contract_ramp),
-        "contract_terms": contract_terms, "investments": investments,
+        "contract_terms": contract_terms, "investments": investments, "scenario_var": scenario_var,
         "providers": np.array(providers if providers else [""], dtype=str)[:len(providers)],
         "equity_recovery": np.array([scenario.equity_recovery]),
     }

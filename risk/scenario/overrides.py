@@ -258,10 +258,17 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
 
 def _fill_defaults(doc, default_of) -> None:
     """Write the defaulted priors into the document so that overrides can reach them."""
+    if "financing_rate" not in doc and default_of(("financing_rate",)) is not None:
+        doc["financing_rate"] = default_of(("financing_rate",))
     companies = doc.get("companies")
     if not isinstance(companies, dict):
         return
     for company, raw in companies.items():
+        if isinstance(raw, dict):
+            for name in ("sbc_ratio_initial", "sbc_ratio_terminal", "training_share_decay"):
+                default = default_of(("companies", company, name))
+                if name not in raw and default is not None:
+                    raw[name] = default
         contracts = raw.get("contracts") if isinstance(raw, dict) else None
         if not isinstance(contracts, dict):
             continue
@@ -323,8 +330,9 @@ def _prior_position(parts, prior_names):
 
 
 def _is_prior_path(parts) -> bool:
-    # discount_rate; companies.<c>.<prior>; companies.<c>.contracts.<k>.<prior>
-    return (len(parts) == 1 or (len(parts) == 3 and parts[0] == "companies")
+    # discount_rate; funding_market.<prior>; companies.<c>.<prior>; companies.<c>.contracts.<k>.<prior>
+    return (len(parts) == 1 or (len(parts) == 2 and parts[0] == "funding_market")
+            or (len(parts) == 3 and parts[0] == "companies")
             or (len(parts) == 5 and parts[0] == "companies" and parts[2] == "contracts"))
 
 

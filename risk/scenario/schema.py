@@ -21,11 +21,19 @@ from statistics import NormalDist
 from ..errors import InputError, InputErrors
 from .distributions import Prior, _finite, parse_prior
 
+# Every company prior, in kernel order.  A company gives exactly one of
+# ``revenue_per_gw`` (the observable) and ``yield_per_gw`` (YIELD_PRIORS);
+# the priors of COMPANY_DEFAULTS may be left out.
 COMPANY_PRIORS = (
     "revenue0", "growth_initial", "growth_terminal", "growth_halflife", "growth_vol",
-    "opex_ratio_initial", "opex_ratio_terminal", "training_share", "utilization",
-    "yield_per_gw", "price_decline", "cash0",
+    "opex_ratio_initial", "opex_ratio_terminal", "sbc_ratio_initial", "sbc_ratio_terminal",
+    "training_share", "training_share_decay", "utilization",
+    "revenue_per_gw", "yield_per_gw", "price_decline", "cash0",
 )
+YIELD_PRIORS = ("revenue_per_gw", "yield_per_gw")
+COMPANY_DEFAULTS = {"sbc_ratio_initial": 0.0, "sbc_ratio_terminal": 0.0, "training_share_decay": 0.0}
+# The funding market (design/model.md "Funding market"): scenario-level priors of [funding_market].
+FUNDING_PRIORS = ("p_close", "p_reopen", "growth_hurdle", "raise_multiple")
 PER_YEAR_PRIORS = ("utilization",)
 LEASE_PRIORS = ("lease_per_gw_year",)
 OWNED_PRIORS = ("capex_per_gw", "life_years", "power_price", "pue")
@@ -44,6 +52,15 @@ DOMAINS = {
     "training_share": (0.0, 1.0, False, False, "a share in [0, 1]"),
     "utilization": (0.0, 1.0, False, False, "a share in [0, 1]"),
     "yield_per_gw": (0.0, math.inf, False, True, "$B per GW-year, >= 0"),
+    "revenue_per_gw": (0.0, math.inf, False, True, "$B per GW-year of total capacity online, >= 0"),
+    "sbc_ratio_initial": (0.0, math.inf, False, True, "a share of revenue, >= 0"),
+    "sbc_ratio_terminal": (0.0, math.inf, False, True, "a share of revenue, >= 0"),
+    "training_share_decay": (0.0, 1.0, False, False, "a yearly rate in [0, 1]"),
+    "financing_rate": (-1.0, math.inf, True, True, "a yearly rate > -1"),
+    "p_close": (0.0, 1.0, False, False, "a probability in [0, 1]"),
+    "p_reopen": (0.0, 1.0, False, False, "a probability in [0, 1]"),
+    "growth_hurdle": (-1.0, math.inf, False, True, "a yearly growth rate >= -1 (0.2 = +20 %)"),
+    "raise_multiple": (0.0, math.inf, False, True, "a multiple of the run-rate, >= 0"),
     "price_decline": (-math.inf, 1.0, True, True, "a yearly rate < 1"),
     "cash0": (-math.inf, math.inf, True, True, "$B"),
     "discount_rate": (-1.0, math.inf, True, True, "a yearly rate > -1"),
@@ -56,8 +73,9 @@ DOMAINS = {
     "pue": (1.0, math.inf, False, True, ">= 1"),
     "amount": (0.0, math.inf, False, True, "$B >= 0 (an investment)"),
 }
-TOP_KEYS = ("name", "description", "as_of", "start_year", "horizon", "discount_rate", "equity_recovery",
-            "demand_correlation", "companies", "correlation")
+TOP_KEYS = ("name", "description", "as_of", "start_year", "horizon", "discount_rate", "financing_rate",
+            "equity_recovery", "demand_correlation", "funding_market", "companies", "correlation")
+FUNDING_KEYS = FUNDING_PRIORS + ("note",)
 COMPANY_KEYS = COMPANY_PRIORS + ("label", "contracts", "investments")
 CONTRACT_KEYS = ("kind", "provider", "capacity_gw", "note", "binding_gw", "notice_years") + CONTRACT_PRIORS
 INVESTMENT_KEYS = ("investor", "amount", "timing", "contract", "note")
@@ -116,6 +134,12 @@ class Scenario:
         Years ``start_year .. start_year + horizon - 1`` are simulated.
     discount_rate : Prior
         Yearly discount rate ``r`` (``v = 1 / (1 + r)``).
+    financing_rate : Prior
+        Yearly rate at which owned hardware is financed (the annuity of
+        ``design/model.md``; fixed 0 when the file leaves it out: capex / life).
+    funding_market : dict or None
+        ``{name: Prior}`` of ``FUNDING_PRIORS``, or None: no funding market,
+        so a lab never raises new money (``p_default`` equals ``p_distress``).
     demand_correlation : float
         Share of each company's growth-shock variance from the common
         demand factor: the correlation of any two companies' shocks.
@@ -144,6 +168,8 @@ class Scenario:
     sha256: str
     changes: tuple = ()
     equity_recovery: float = DEFAULT_EQUITY_RECOVERY
+    financing_rate: Prior | None = None
+    funding_market: dict | None = None
 
     @property
     def years(self) -> list[int]:
@@ -168,9 +194,13 @@ class Scenario:
     def priors(self):
         """Yield ``(dotted path, Prior)`` for every prior of the scenario."""
         yield "discount_rate", self.discount_rate
+        yield "financing_rate", self.financing_rate
+        for name in FUNDING_PRIORS if self.funding_market else ():
+            yield f"funding_market.{name}", self.funding_market[name]
         for company in self.companies:
             for name in COMPANY_PRIORS:
-                yield f"companies.{company.name}.{name}", company.priors[name]
+                if name in company.priors:
+                    yield f"companies.{company.name}.{name}", company.priors[name]
             for contract in company.contracts:
                 for name, prior in contract.priors.items():
                     yield f"companies.{company.name}.contracts.{contract.name}.{name}", prior
@@ -251,13 +281,15 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
     return dataclasses.replace(scenario, changes=tuple(described))
 
 
-PRIOR_NAMES = frozenset(("discount_rate",) + COMPANY_PRIORS + CONTRACT_PRIORS)
+PRIOR_NAMES = frozenset(("discount_rate", "financing_rate") + FUNDING_PRIORS + COMPANY_PRIORS + CONTRACT_PRIORS)
 
 
 def allowed_keys(parts) -> tuple:
     """Key names a scenario table may hold, for a key at path ``parts`` (overrides' typo check)."""
     if len(parts) == 1:
         return TOP_KEYS
+    if len(parts) == 2 and parts[0] == "funding_market":
+        return FUNDING_KEYS
     if len(parts) == 3 and parts[0] == "companies":
         return COMPANY_KEYS
     if len(parts) == 5 and parts[0] == "companies" and parts[2] == "contracts":
@@ -269,6 +301,10 @@ def default_of(parts):
     """The value a key takes when a file leaves it out (None: required or not a defaulted key)."""
     if len(parts) == 5 and parts[0] == "companies" and parts[2] == "contracts":
         return CONTRACT_DEFAULTS.get(parts[4])
+    if len(parts) == 3 and parts[0] == "companies":
+        return COMPANY_DEFAULTS.get(parts[2])
+    if parts == ("financing_rate",):
+        return 0.0
     return None
 
 
@@ -477,14 +513,23 @@ def _company(raw, name, horizon, source) -> Company:
     reject_unknown(raw, COMPANY_KEYS, key=key, source=source)
     collector = _Collector()
     priors = {}
+    given = [name for name in YIELD_PRIORS if name in raw]
+    if len(given) != 1:
+        collector.errors.append(InputError(
+            "both 'revenue_per_gw' and 'yield_per_gw' are given" if given else "missing key 'revenue_per_gw'",
+            source=source, key=f"{key}.revenue_per_gw",
+            allowed="exactly one of revenue_per_gw (the observable: year-1 revenue per GW of total capacity "
+                    "online, $B) and yield_per_gw (revenue of one serving GW at full use)"))
     for prior_name in COMPANY_PRIORS:
-        if prior_name not in raw:
+        if prior_name in YIELD_PRIORS and prior_name not in raw:
+            continue
+        if prior_name not in raw and prior_name not in COMPANY_DEFAULTS:
             collector.errors.append(InputError(f"missing key '{prior_name}'", source=source,
                                                key=f"{key}.{prior_name}",
                                                allowed=f"a prior: {DOMAINS[prior_name][4]}"))
             continue
-        priors[prior_name] = collector.run(check_prior, raw[prior_name], prior_name,
-                                           f"{key}.{prior_name}", source)
+        priors[prior_name] = collector.run(check_prior, raw.get(prior_name, COMPANY_DEFAULTS.get(prior_name)),
+                                           prior_name, f"{key}.{prior_name}", source)
     contracts_raw = raw.get("contracts")
     contracts = []
     if not isinstance(contracts_raw, dict) or not contracts_raw:
@@ -515,7 +560,7 @@ def _correlation(raw, companies, source):
                          key=f"{key}.priors", allowed='e.g. ["companies.openai.growth_initial", ...]')
     known = {}
     for company in companies:
-        for prior_name in COMPANY_PRIORS:
+        for prior_name in company.priors:
             known[f"companies.{company.name}.{prior_name}"] = prior_name
         for contract in company.contracts:
             for prior_name in contract.priors:
@@ -563,6 +608,8 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
         discount = None
     else:
         discount = collector.run(check_prior, doc["discount_rate"], "discount_rate", "discount_rate", source)
+    financing = collector.run(check_prior, doc.get("financing_rate", 0.0), "financing_rate", "financing_rate", source)
+    market = collector.run(_funding_market, doc["funding_market"], source) if "funding_market" in doc else None
     loading = collector.run(_number, doc.get("demand_correlation", 0.0), "demand_correlation", source)
     recovery = collector.run(_number, doc.get("equity_recovery", DEFAULT_EQUITY_RECOVERY), "equity_recovery", source)
     if recovery is not None and not 0.0 <= recovery <= 1.0:
@@ -596,4 +643,22 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
                     as_of=names["as_of"], start_year=start_year, horizon=horizon,
                     discount_rate=discount, demand_correlation=loading, companies=tuple(companies),
                     correlation=correlation, source=source, sha256=sha256,
-                    equity_recovery=recovery if recovery is not None else DEFAULT_EQUITY_RECOVERY)
+                    equity_recovery=recovery if recovery is not None else DEFAULT_EQUITY_RECOVERY,
+                    financing_rate=financing, funding_market=market)
+
+
+def _funding_market(raw, source) -> dict:
+    """The ``[funding_market]`` table: every one of ``FUNDING_PRIORS``, each a prior."""
+    key = "funding_market"
+    _table(raw, key, source, key)
+    reject_unknown(raw, FUNDING_KEYS, key=key, source=source)
+    collector = _Collector()
+    found = {}
+    for name in FUNDING_PRIORS:
+        if name not in raw:
+            collector.errors.append(InputError(f"missing key '{name}'", source=source, key=f"{key}.{name}",
+                                               allowed=f"a prior: {DOMAINS[name][4]}"))
+            continue
+        found[name] = collector.run(check_prior, raw[name], name, f"{key}.{name}", source)
+    collector.raise_any()
+    return found
