@@ -318,7 +318,7 @@ class Records:
     default: np.ndarray     # (n, n_entities) bool
     new_money: np.ndarray   # (n, n_entities) $B raised
     values: np.ndarray | None = None  # (n, n_variates) sampled priors
-    paths: np.ndarray | None = None   # (n, 3, n_entities, horizon): revenue, earnings, compute cost
+    paths: np.ndarray | None = None   # (n, 6, n_entities, horizon): kernels.simulate.KEPT_PATHS
 
 
 def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None = None,
@@ -337,7 +337,7 @@ def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None 
     outcomes = np.empty((n, n_entities, k.N_RECORDED))
     n_var = compiled.arrays["spec"].shape[0]
     values = np.empty((n if keep_values else 0, n_var))
-    paths = np.empty((n if keep_paths else 0, 3, n_entities, compiled.horizon))
+    paths = np.empty((n if keep_paths else 0, len(k.KEPT_PATHS), n_entities, compiled.horizon))
     tasks = -(-n // (64 * k.LANES))  # record_draws's tasks
     slots = slot_count(numba.config.NUMBA_NUM_THREADS if threads is None else threads, tasks)
     in_slots(k.record_draws, blocks(compiled, slots), SAMPLERS[sampler], z_keys, index, compiled.model,

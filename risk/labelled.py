@@ -25,8 +25,10 @@ from .scenario.compile import prior_variates
 from .scenario.display import cell
 from .scenario.schema import DOMAINS, PER_YEAR_PRIORS
 
-SERIES = (("revenue", "$B per year"), ("earnings", "$B per year, before compute"),
-          ("compute_cost", "$B per year"))
+# The kept paths' rows (kernels.simulate.KEPT_PATHS), in order.
+SERIES = (("revenue", "$B per year"), ("earnings", "$B per year, cash, before compute"),
+          ("compute_cost", "$B per year"), ("new_money", "$B raised at the end of the year"),
+          ("inflow", "$B of committed strategic money arriving"), ("run_rate", "$B per year, at the year's end"))
 
 
 def _kept(result):
@@ -70,9 +72,13 @@ def to_xarray(result):
         "funding_gap": (("draw", "company"), kept.funding_gap,
                         {"long_name": "discounted shortfall of earnings under compute cost", "units": "$B"}),
         "shortfall": (("draw", "company"), kept.coverage < 1.0, {"long_name": "coverage < 1"}),
-        "distress": (("draw", "company"), kept.distress, {"long_name": "cash below zero in some year"}),
+        "distress": (("draw", "company"), kept.distress,
+                     {"long_name": "cash without raises below zero in some year (needs new money)"}),
+        "default": (("draw", "company"), kept.default, {"long_name": "cash after raising below zero in some year"}),
+        "new_money_total": (("draw", "company"), kept.new_money, {"long_name": "new money raised", "units": "$B"}),
         "breakeven_year": (("draw", "company"), breakeven,
-                           {"long_name": "first year with earnings >= compute cost (NaN: none)", "units": "year"}),
+                           {"long_name": "first year from which earnings >= compute cost to the horizon (NaN: none)",
+                            "units": "year"}),
     }
     for row, (series, units) in enumerate(SERIES):
         data[series] = (("draw", "company", "year"), kept.paths[:, row], {"units": units})

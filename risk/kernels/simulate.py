@@ -23,7 +23,7 @@ from .histogram import N_BINS, bin_index
 from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE,
                     OUT_COVERAGE_ECONOMIC, OUT_COVERAGE_POOLED, OUT_DEFAULT, OUT_DISTRESS, OUT_GAP,
                     OUT_NEW_MONEY, OUT_PV_COST, OUT_PV_EARNINGS, PATH_CANCELLED, PATH_COST, PATH_EARNINGS,
-                    PATH_RAISED, PATH_REVENUE, PATH_SUPPLY_BOUND, company_paths, entity_outcomes)
+                    PATH_INFLOW, PATH_RAISED, PATH_REVENUE, PATH_RUNRATE, PATH_SUPPLY_BOUND, company_paths, entity_outcomes)
 from .rng import draw_offset, fill_normals
 from .sampling import fill_fixed, sample_values
 
@@ -313,6 +313,9 @@ R_DISTRESS = 3  # 1.0 or 0.0
 R_DEFAULT = 4  # 1.0 or 0.0
 R_NEW_MONEY = 5
 N_RECORDED = 6
+# Rows of the block's paths kept per draw: revenue, earnings, compute cost, new money, inflow, run-rate.
+KEPT_PATHS = np.array([PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_RAISED, PATH_INFLOW, PATH_RUNRATE],
+                      dtype=np.int64)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -326,9 +329,9 @@ def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, model, value
     The same draws as :func:`run_batch` gives for the same keys and sampler
     (``SAMPLER_MC`` or ``SAMPLER_ANTITHETIC``).  Memory is the caller's:
     ``outcomes_out`` has shape ``(n, n_entities, N_RECORDED)`` (``R_*``
-    columns), ``values_out`` ``(n, n_variates)`` and ``paths_out`` ``(n, 3,
-    n_entities, horizon)`` (revenue, earnings, compute cost), or a first
-    dimension of 0 when not wanted.
+    columns), ``values_out`` ``(n, n_variates)`` and ``paths_out`` ``(n,
+    len(KEPT_PATHS), n_entities, horizon)`` (the ``KEPT_PATHS`` rows), or a
+    first dimension of 0 when not wanted.
     """
     n = outcomes_out.shape[0]
     n_entities = outcomes_out.shape[1]
@@ -353,10 +356,9 @@ def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, model, value
                     outcomes_out[i, e, R_DEFAULT] = outcomes[OUT_DEFAULT, e, lane]
                     outcomes_out[i, e, R_NEW_MONEY] = outcomes[OUT_NEW_MONEY, e, lane]
                     if keep_paths:
-                        for t in range(horizon):
-                            paths_out[i, 0, e, t] = paths[PATH_REVENUE, e, t, lane]
-                            paths_out[i, 1, e, t] = paths[PATH_EARNINGS, e, t, lane]
-                            paths_out[i, 2, e, t] = paths[PATH_COST, e, t, lane]
+                        for r in range(KEPT_PATHS.shape[0]):
+                            for t in range(horizon):
+                                paths_out[i, r, e, t] = paths[KEPT_PATHS[r], e, t, lane]
                 if keep_values:
                     for v in range(values.shape[0]):
                         values_out[i, v] = values[v, lane]
