@@ -92,7 +92,7 @@ def test_stress_list_shows_every_overlay(tmp_path):
     proc = _risk("stress", "list", cwd=tmp_path)
     assert proc.returncode == 0
     for name in ("demand-plateau", "capex-overrun", "utilization-slump", "power-price-spike", "ramp-slip",
-                 "price-war", "rate-shock", "bear"):
+                 "price-war", "rate-shock", "bear", "upside-newer-chips", "upside-discounts", "upside-openai-plan"):
         assert name in proc.stdout
 
 

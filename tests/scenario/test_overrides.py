@@ -151,8 +151,25 @@ def test_shipped_overlays_apply_and_change_something(name, scenario):
 
 def test_the_required_overlays_are_shipped():
     required = {"demand-plateau", "capex-overrun", "utilization-slump", "power-price-spike", "ramp-slip",
-                "price-war", "rate-shock", "bear"}
+                "price-war", "rate-shock", "bear", "upside-newer-chips", "upside-discounts", "upside-openai-plan"}
     assert required <= set(risk.stress_overlays())
+
+
+@pytest.mark.parametrize("name", ["upside-newer-chips", "upside-discounts", "upside-openai-plan"])
+def test_upside_overlays_lower_the_shortfall_they_address(name):
+    # paired runs (same seed, inputs matched by name)
+    base = risk.simulate("default", draws=20_000, seed=4)
+    up = risk.simulate("default", draws=20_000, seed=4, stress=name)
+    if name == "upside-openai-plan":
+        # more demand: more revenue every year and more money raised, so fewer defaults (coverage
+        # itself may not rise: management then cancels less of the non-binding capacity)
+        for year, row in up["openai"].years.items():
+            assert row["revenue_mean"] >= base["openai"].years[year]["revenue_mean"]
+        assert up["openai"].p_default["p"] < base["openai"].p_default["p"]
+        return
+    for company in ("anthropic", "openai"):
+        assert up[company].p_shortfall["p"] < base[company].p_shortfall["p"]
+        assert up[company].coverage_quantiles["50"] > base[company].coverage_quantiles["50"]
 
 
 def test_ramp_slip_shifts_every_delay():
