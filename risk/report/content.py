@@ -88,7 +88,10 @@ def summary_sentences(result: dict, stress_rows: list, drivers: dict, changes: l
             f"{percent(stats['p_shortfall'])} of draws (± {percent(stats['p_shortfall_mcse'], 2)}; 95 % interval "
             f"{percent(low, 2)} to {percent(high, 2)}). The expected funding gap is "
             f"{stats['funding_gap_mean']:,.1f} $B ({percent(stats['funding_gap_share'])} of the commitments); "
-            f"bubble-risk grade: {stats['grade']}.")
+            f"{'at least one lab' if name == 'sector' else 'it'} runs out of cash after raising what the "
+            f"funding market allows in {percent(stats['p_default'])} "
+            f"of draws (± {percent(stats['p_default_mcse'], 2)}), raising {stats['new_money_mean']:,.1f} $B of "
+            f"new money on average; bubble-risk grade: {stats['grade']}.")
     for entity, bars in drivers.items():
         if bars:
             top = bars[0]

@@ -46,6 +46,15 @@ def _figure(draw, width_cm=16.0, height_cm=8.0) -> Image:
     return Image(buffer, width=width_cm * cm, height=height_cm * cm)
 
 
+HEADLINE_MEANING = (
+    "P(shortfall): the probability that discounted cash earnings (stock pay excluded; the economic view "
+    "counts it) fall short of the discounted compute commitments that management keeps after cancelling "
+    "what demand does not need. P(default): cash below zero after the funding market has had its say. "
+    "P(needs new money): cash below zero without raises. The sector is not one balance sheet: it is short "
+    "or in default when any lab is, and its gap is the sum of the labs' gaps. ± is one Monte Carlo "
+    "standard error.")
+
+
 def _table(rows, widths=None, long=False):
     table = (LongTable if long else Table)(rows, colWidths=widths, repeatRows=1 if long else 0)
     table.setStyle(TABLE_STYLE)
@@ -58,7 +67,11 @@ def _entity_table(stats: dict) -> Table:
     rows = [["statistic", "value"],
             ["P(shortfall) ± se", f"{stats['p_shortfall']:.4f} ± {stats['p_shortfall_mcse']:.4f}"],
             ["95 % interval", "[{:.4f}, {:.4f}]".format(*stats["p_shortfall_ci95"])],
-            ["P(distress) ± se", f"{stats['p_distress']:.4f} ± {stats['p_distress_mcse']:.4f}"],
+            ["P(shortfall), stock pay counted", f"{stats['p_shortfall_economic']:.4f}"],
+            ["P(default) ± se", f"{stats['p_default']:.4f} ± {stats['p_default_mcse']:.4f}"],
+            ["P(needs new money) ± se", f"{stats['p_distress']:.4f} ± {stats['p_distress_mcse']:.4f}"],
+            ["new money raised, mean / 95 %, $B",
+             f"{stats['new_money_mean']:,.1f} / {stats['new_money_quantiles']['95']:,.1f}"],
             ["coverage 5 / 50 / 95 %", f"{q['5']:.3f} / {q['50']:.3f} / {q['95']:.3f}"],
             ["funding gap mean ± se, $B", f"{stats['funding_gap_mean']:,.1f} ± {stats['funding_gap_mean_mcse']:,.1f}"],
             ["funding gap 50 / 95 %, $B", f"{gq['50']:,.1f} / {gq['95']:,.1f}"],
@@ -66,6 +79,10 @@ def _entity_table(stats: dict) -> Table:
             ["PV of commitments, $B", f"{stats['pv_commitments_mean']:,.1f}"],
             ["break-even year (median)", str(stats["breakeven_year_median"] or "none in horizon")],
             ["bubble-risk grade", stats["grade"]]]
+    if stats.get("coverage_pooled_quantiles"):
+        pooled = stats["coverage_pooled_quantiles"]
+        rows.insert(8, ["pooled coverage 5 / 50 / 95 % (netted)",
+                        f"{pooled['5']:.3f} / {pooled['50']:.3f} / {pooled['95']:.3f}"])
     return _table(rows, widths=[7 * cm, 7 * cm])
 
 
@@ -83,14 +100,14 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
                   Paragraph(f"{data['date']} · scenario {out['scenario']} · {out['draws']:,} draws · seed {data['seed']}",
                             STYLES["Normal"]), Spacer(1, 0.6 * cm),
                   Paragraph(f"Bubble-risk verdict for the sector: <b>{out['sector']['grade']}</b>", STYLES["Heading2"])]
-        rows = [["entity", "P(shortfall) ± se", "95 % interval", "gap / commitments", "grade"]]
+        rows = [["entity", "P(shortfall) ± se", "95 % interval", "P(default) ± se", "gap, $B", "grade"]]
         for name, stats in entities.items():
             rows.append([name, f"{stats['p_shortfall']:.4f} ± {stats['p_shortfall_mcse']:.4f}",
                          "[{:.4f}, {:.4f}]".format(*stats["p_shortfall_ci95"]),
-                         percent(stats["funding_gap_share"]), stats["grade"]])
+                         f"{stats['p_default']:.4f} ± {stats['p_default_mcse']:.4f}",
+                         f"{stats['funding_gap_mean']:,.0f}", stats["grade"]])
         story += [_table(rows), Spacer(1, 0.4 * cm),
-                  Paragraph("P(shortfall) is the probability that discounted earnings do not cover the discounted "
-                            "compute commitments; ± is one Monte Carlo standard error.", SMALL), PageBreak()]
+                  Paragraph(HEADLINE_MEANING, SMALL), PageBreak()]
     if "summary" in sections:
         story.append(Paragraph("Executive summary", STYLES["Heading1"]))
         story += [Paragraph(sentence, STYLES["BodyText"]) for sentence in data["summary"]]
@@ -169,12 +186,18 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
     if "methodology" in sections:
         provenance = out["provenance"]
         story += [Paragraph("Methodology and provenance", STYLES["Heading1"]),
-                  Paragraph("Each draw samples every prior, runs the year-by-year model (demand, capacity, revenue "
-                            "as the smaller of demand and serving capacity, earnings before compute, compute cost "
-                            "of every contract) and discounts earnings and commitments. Probabilities carry binomial "
-                            "standard errors and Wilson 95 % intervals; quantiles come from log-linear histograms "
-                            "within 0.78 % of the sample quantile; stress rows are paired differences on common "
-                            "random numbers with batch-means errors.", STYLES["BodyText"]), Spacer(1, 0.3 * cm)]
+                  Paragraph("Each draw samples every prior and runs the year-by-year model v2: the run-rate grows "
+                            "with decaying, correlated growth; revenue is the year's flow (the logarithmic mean of "
+                            "its start and end run-rates), capped by serving capacity at the observed revenue per "
+                            "GW; cash earnings before compute exclude stock pay; compute costs are the contracts' "
+                            "leases and owned hardware as an annuity at the financing rate; capacity that demand "
+                            "does not need is cancelled where the contract allows, after its notice; a lab below a "
+                            "year of burn raises new money when the funding market is open and it still grows. "
+                            "Earnings and commitments are discounted. Probabilities carry binomial standard errors "
+                            "and Wilson 95 % intervals; quantiles come from log-linear histograms within 0.78 % of "
+                            "the sample quantile; stress rows are paired differences on common random numbers "
+                            "with batch-means errors.", STYLES["BodyText"]), Spacer(1, 0.2 * cm),
+                  Paragraph(HEADLINE_MEANING, STYLES["BodyText"]), Spacer(1, 0.3 * cm)]
         rows = [["field", "value"]] + [[key, Paragraph(str(value), SMALL)] for key, value in [
             ("package version", provenance["version"]), ("scenario", f"{out['scenario']} ({provenance['scenario_source']})"),
             ("scenario sha256", provenance["scenario_sha256"]), ("changes", ", ".join(out["changes"]) or "none"),
