@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 
-def run_cli(draws: str, cache_dir: str) -> tuple[float, float]:
-    """Run ``risk simulate`` in a fresh process: (wall seconds, peak RSS MiB)."""
+def run_cli(draws: str, cache_dir: str, python: str = sys.executable) -> tuple[float, float]:
+    """Run ``risk simulate`` of the install behind ``python`` in a fresh process: (wall seconds, peak RSS MiB)."""
     env = dict(os.environ, RISK_CACHE_DIR=cache_dir)
     env.pop("NUMBA_CACHE_DIR", None)
     script = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -40,7 +40,7 @@ def run_cli(draws: str, cache_dir: str) -> tuple[float, float]:
               "w = time.perf_counter() - t; "
               "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
               "print(p.returncode, w, r)")
-    out = subprocess.run([sys.executable, "-c", script, draws], env=env, capture_output=True,
+    out = subprocess.run([python, "-c", script, draws], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
     if out[0] != "0":
         raise SystemExit(f"risk simulate failed with exit code {out[0]}")
@@ -81,20 +81,38 @@ def numpy_sample(prior, n, rng):
 
 
 def numpy_model(scenario, draws: int, chunk: int, seed: int) -> dict:
-    """The coverage model of model.md in plain vectorised numpy, chunked."""
+    """The coverage model of model.md (v2) in plain vectorised numpy, chunked.
+
+    Vectorised over the draws of a chunk, looping over years where the
+    model is a recursion (management's option, the funding market): the way
+    a quant writes it in a notebook.
+    """
+    from scipy.special import ndtri
+
     rng = np.random.default_rng(seed)
     T = scenario.horizon
     t = np.arange(T)
-    n_short = np.zeros(len(scenario.companies) + 1)
-    gap_sum = np.zeros(len(scenario.companies) + 1)
-    bands = []
+    n_entities = len(scenario.companies) + 1
+    n_short, n_default, gap_sum = np.zeros(n_entities), np.zeros(n_entities), np.zeros(n_entities)
+    market_priors = scenario.funding_market
     for start in range(0, draws, chunk):
         n = min(chunk, draws - start)
         discount = numpy_sample(scenario.discount_rate, n, rng)
+        financing = numpy_sample(scenario.financing_rate, n, rng)
         v = (1.0 / (1.0 + discount))[:, None] ** (t + 1)
         factor = rng.standard_normal((n, T))
-        sector_e = np.zeros((n, T))
-        sector_i = np.zeros((n, T))
+        market = np.zeros((n, T), dtype=bool)
+        if market_priors:
+            fm = {name: numpy_sample(prior, n, rng) for name, prior in market_priors.items()}
+            reopen = rng.standard_normal((n, T))
+            is_open = np.ones(n, dtype=bool)
+            for year in range(T):
+                is_open = np.where(is_open, factor[:, year] >= ndtri(fm["p_close"]),
+                                   reopen[:, year] < ndtri(fm["p_reopen"]))
+                market[:, year] = is_open
+        any_short = np.zeros(n, dtype=bool)
+        any_default = np.zeros(n, dtype=bool)
+        gap_total = np.zeros(n)
         for c, company in enumerate(scenario.companies):
             pr = {name: numpy_sample(prior, n, rng) for name, prior in company.priors.items()
                   if name != "utilization"}
@@ -103,39 +121,133 @@ def numpy_model(scenario, draws: int, chunk: int, seed: int) -> dict:
             shock = np.sqrt(rho) * factor + np.sqrt(1 - rho) * rng.standard_normal((n, T))
             excess = 2.0 ** (-t[None, :] / pr["growth_halflife"][:, None])
             l1, lt = np.log1p(pr["growth_initial"])[:, None], np.log1p(pr["growth_terminal"])[:, None]
-            demand = pr["revenue0"][:, None] * np.exp(np.cumsum(lt + (l1 - lt) * excess
-                                                                 + pr["growth_vol"][:, None] * shock, axis=1))
-            capacity = np.zeros((n, T))
-            cost = np.zeros((n, T))
+            log_growth = lt + (l1 - lt) * excess + pr["growth_vol"][:, None] * shock
+            runrate = pr["revenue0"][:, None] * np.exp(np.cumsum(log_growth, axis=1))
+            start_rate = np.concatenate([pr["revenue0"][:, None], runrate[:, :-1]], axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                flow = np.where(np.abs(log_growth) < 1e-4, 1 + log_growth / 2, np.expm1(log_growth) / log_growth)
+            demand = start_rate * flow
+            training = pr["training_share"][:, None] * (1 - pr["training_share_decay"][:, None]) ** t
+            if "revenue_per_gw" in pr:
+                serving = (1 - pr["training_share"]) * util.mean(axis=1)
+                yield1 = np.where(serving > 0, pr["revenue_per_gw"] / np.where(serving > 0, serving, 1), 0.0)
+            else:
+                yield1 = pr["yield_per_gw"]
+            per_gw = (1 - training) * util * yield1[:, None] * (1 - pr["price_decline"])[:, None] ** t
+            contracts = []
             for contract in company.contracts:
                 cp = {name: numpy_sample(prior, n, rng) for name, prior in contract.priors.items()}
                 ramp = np.asarray(contract.capacity_gw)
                 position = t[None, :] - cp["ramp_delay"][:, None]
                 padded = np.concatenate([[0.0], ramp])
-                gw = cp["delivered_fraction"][:, None] * np.interp(position + 1, np.arange(T + 1), padded,
-                                                                   left=0.0)
+                gw = cp["delivered_fraction"][:, None] * np.interp(position + 1, np.arange(T + 1), padded, left=0.0)
                 if contract.kind == "lease":
                     unit = cp["lease_per_gw_year"]
                 else:
-                    unit = cp["capex_per_gw"] / cp["life_years"] + 8.76 * cp["pue"] * cp["power_price"] / 1000
-                capacity += gw
-                cost += gw * unit[:, None]
-            supply = (capacity * (1 - pr["training_share"])[:, None] * util * pr["yield_per_gw"][:, None]
-                      * (1 - pr["price_decline"])[:, None] ** t[None, :])
-            revenue = np.minimum(demand, supply)
-            opex = pr["opex_ratio_terminal"][:, None] + (pr["opex_ratio_initial"] - pr["opex_ratio_terminal"])[:, None] * excess
+                    r, life = financing, cp["life_years"]
+                    annuity = np.where(np.abs(r) < 1e-6, 1 / life, r / (1 - (1 + r) ** -life))
+                    unit = cp["capex_per_gw"] * annuity + 8.76 * cp["pue"] * cp["power_price"] / 1000
+                contracts.append((gw, unit, min(contract.binding_gw, 1e300), contract.notice_years,
+                                  np.zeros((n, T)), np.zeros(n)))
+            revenue, cost = np.zeros((n, T)), np.zeros((n, T))
+            online_by = np.zeros((len(contracts), n, T))
+            for year in range(T):
+                online = [gw[:, year] - np.minimum(sched[:, year], np.maximum(gw[:, year] - b, 0))
+                          for gw, _, b, _, sched, _ in contracts]
+                capacity = sum(online)
+                supply = capacity * per_gw[:, year]
+                revenue[:, year] = np.minimum(demand[:, year], supply)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    want = np.where(supply > demand[:, year], capacity * (1 - demand[:, year] / supply), 0.0)
+                pending = sum(np.maximum(noticed - sched[:, year], 0) for _, _, _, _, sched, noticed in contracts)
+                remaining = [np.maximum(gw[:, year] - b - noticed, 0) for gw, _, b, _, _, noticed in contracts]
+                total = sum(remaining)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    share = np.where(total > 0, np.minimum(np.maximum(want - pending, 0), total) / total, 0.0)
+                for (gw, unit, b, notice, sched, noticed), rest in zip(contracts, remaining):
+                    amount = rest * share
+                    noticed += amount
+                    kept = np.clip(notice - (t[year:] - year), 0, 1)
+                    sched[:, year:] += amount[:, None] * (1 - kept)[None, :]
+                for k, (gw, unit, b, _, sched, _) in enumerate(contracts):
+                    online_by[k, :, year] = gw[:, year] - np.minimum(sched[:, year], np.maximum(gw[:, year] - b, 0))
+                    cost[:, year] += online_by[k, :, year] * unit
+            inflow = np.zeros((n, T))
+            names = [k.name for k in company.contracts]
+            for investment in company.investments:
+                amount = numpy_sample(investment.amount, n, rng)
+                if investment.timing == "upfront":
+                    inflow[:, 0] += amount
+                elif investment.timing == "per_gw":
+                    online = online_by[names.index(investment.contract)]
+                    peak = np.maximum.accumulate(online, axis=1)
+                    added = np.maximum(online - np.concatenate([np.zeros((n, 1)), peak[:, :-1]], axis=1), 0)
+                    inflow += amount[:, None] * added
+            opex = (pr["opex_ratio_terminal"][:, None]
+                    + (pr["opex_ratio_initial"] - pr["opex_ratio_terminal"])[:, None] * excess)
             earnings = revenue * (1 - opex)
-            for e_idx, (earn, cst) in ((c, (earnings, cost)),):
-                coverage = (earn * v).sum(1) / (cst * v).sum(1)
-                n_short[e_idx] += np.count_nonzero(coverage < 1)
-                gap_sum[e_idx] += (np.maximum(cst - earn, 0) * v).sum()
-            sector_e += earnings
-            sector_i += cost
-            bands.append(np.percentile(revenue, [5, 25, 50, 75, 95], axis=0))
-        coverage = (sector_e * v).sum(1) / (sector_i * v).sum(1)
-        n_short[-1] += np.count_nonzero(coverage < 1)
-        gap_sum[-1] += (np.maximum(sector_i - sector_e, 0) * v).sum()
-    return {"p_shortfall": n_short / draws, "gap_mean": gap_sum / draws}
+            coverage = (earnings * v).sum(1) / (cost * v).sum(1)
+            gap = (np.maximum(cost - earnings, 0) * v).sum(1)
+            cash = pr["cash0"].copy()
+            default = np.zeros(n, dtype=bool)
+            for year in range(T):
+                before = cash + earnings[:, year] - cost[:, year] + inflow[:, year]
+                burn = np.maximum(cost[:, year] - earnings[:, year], 0)
+                if market_priors:
+                    can = market[:, year] & (np.expm1(log_growth[:, year]) >= fm["growth_hurdle"])
+                    raised = np.where(can & (before < burn),
+                                      np.minimum(burn - before, fm["raise_multiple"] * runrate[:, year]), 0.0)
+                else:
+                    raised = 0.0
+                cash = before + raised
+                default |= cash < 0
+            n_short[c] += np.count_nonzero(coverage < 1)
+            n_default[c] += np.count_nonzero(default)
+            gap_sum[c] += gap.sum()
+            any_short |= coverage < 1
+            any_default |= default
+            gap_total += gap
+        n_short[-1] += np.count_nonzero(any_short)
+        n_default[-1] += np.count_nonzero(any_default)
+        gap_sum[-1] += gap_total.sum()
+    return {"p_shortfall": n_short / draws, "p_default": n_default / draws, "gap_mean": gap_sum / draws}
+
+
+def cpu_name() -> str:
+    """The CPU's model name and the instruction set numba compiles for (hosts differ: AVX-512 here, AVX2 there)."""
+    name = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            name = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        import llvmlite.binding as llvm
+
+        llvm.initialize_native_target()
+        target = llvm.get_host_cpu_name()
+    except Exception:  # noqa: BLE001 (the name is a label; the benchmark runs without it)
+        target = "?"
+    return f"{name} (numba target {target})"
+
+
+def compare_installs(other_python: str, draws: str, repeats: int) -> None:
+    """Warm runs of this install and another, alternated in one run: the ratio of their medians."""
+    with tempfile.TemporaryDirectory() as mine, tempfile.TemporaryDirectory() as theirs:
+        run_cli("1000", mine)  # compile both first
+        run_cli("1000", theirs, other_python)
+        ours, others = [], []
+        for _ in range(repeats):
+            ours.append(run_cli(draws, mine))
+            others.append(run_cli(draws, theirs, other_python))
+    this = statistics.median(w for w, _ in ours)
+    that = statistics.median(w for w, _ in others)
+    print(f"against {other_python}: warm --draws {draws}, alternated, median of {repeats}")
+    print(f"  this install:  {this:6.2f} s ({', '.join(f'{w:.2f}' for w, _ in ours)})   "
+          f"peak RSS {max(r for _, r in ours):.0f} MiB")
+    print(f"  other install: {that:6.2f} s ({', '.join(f'{w:.2f}' for w, _ in others)})   "
+          f"peak RSS {max(r for _, r in others):.0f} MiB")
+    print(f"  ratio this / other: {this / that:.2f}")
 
 
 def rng_floor(draws: int) -> float:
@@ -176,9 +288,14 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also run 1e8 draws (peak RSS)")
     parser.add_argument("--repeats", type=int, default=3, help="warm and start-up runs (their median is reported)")
     parser.add_argument("--sampler-draws", default="1e6", help="draws per sampler for the variance-reduction table")
+    parser.add_argument("--against", metavar="PYTHON",
+                        help="the python of another install of risk (e.g. the previous release in its own venv): "
+                             "its warm runs alternate with this one's, and the ratio is printed")
     args = parser.parse_args()
     draws = int(float(args.draws))
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    if args.against:
+        compare_installs(args.against, args.draws, args.repeats)
     with tempfile.TemporaryDirectory() as cache:
         cold, cold_rss = run_cli(args.draws, cache)
         # a shared 2-core machine is noisy (one-sided: other load only slows a run down): the

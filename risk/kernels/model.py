@@ -147,7 +147,21 @@ _DELIVERED = 12
 _GW = 13
 _DEMAND = 14  # Dbar_t
 _SUPPLY = 15  # S_t
-N_SCRATCH_ROWS = 16
+_CAPACITY = 16  # K_t: GW online
+_GROWTH = 17  # D_t / D_(t-1) - 1
+_BOUND = 18
+_REVENUE = 19
+_EARNINGS = 20
+_SBC = 21
+_CANCELLED = 22
+_COST = 23
+_HELD = 24  # GW of a contract under notice whose notice still runs
+N_SCRATCH_ROWS = 25
+# A loop over lanes vectorises when it writes one array only, and that array
+# is not one it also reads through another name: the year's recursion writes
+# only rows of this scratch (flat, constant offsets: LLVM proves the rows
+# apart), and a separate loop copies each row to ``paths`` (measured: with
+# ``paths`` written inside the recursion the model ran ~5x slower).
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -164,13 +178,14 @@ def annuity(rate, years):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def relative_flow(log_growth):
+def relative_flow(log_growth, growth):
     """``(e^l - 1) / l``: a year's mean of ``e^(l s)`` over ``s`` in [0, 1] (the logarithmic mean over its start).
 
-    Below ``|l| = 1e-4`` its series ``1 + l/2 + l^2/6 + l^3/24`` (the quotient
-    cancels there; the series' error is below 1e-17).
+    ``growth`` is ``e^l`` (computed once by the caller).  Below ``|l| = 1e-4``
+    its series ``1 + l/2 + l^2/6 + l^3/24`` (the quotient cancels there; the
+    series' error is below 1e-17).
     """
-    quotient = (exp(log_growth) - 1.0) / log_growth
+    quotient = (growth - 1.0) / log_growth
     series = 1.0 + log_growth * (0.5 + log_growth * (1.0 / 6.0 + log_growth / 24.0))
     return series if abs(log_growth) < 1e-4 else quotient
 
@@ -241,13 +256,14 @@ def _ramp_at(contract_ramp, k, i):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def market_states(values, z, model, market):
+def market_states(values, z, model, market, scratch):
     """Fill ``market[t, lane]`` with 1.0 where the funding market is open in year ``t`` (``design/model.md``).
 
     Open at the start.  An open market closes in year ``t`` when the common
     demand factor's score is below ``Phi^-1(p_close)`` (so closures come
-    with weak demand); a closed one reopens with probability ``p_reopen``
-    (its own scores).  Without a funding market it is never open.
+    with weak demand); a closed one reopens when its own score is below
+    ``Phi^-1(p_reopen)`` (probability ``p_reopen``).  Without a funding
+    market it is never open.  Selects over lanes, year by year: SIMD code.
     """
     lanes = values.shape[1]
     horizon = model.horizon
@@ -258,17 +274,36 @@ def market_states(values, z, model, market):
                 market[t, lane] = 0.0
         return
     factor_z, reopen_z = sv[SV_FACTOR_Z], sv[SV_REOPEN_Z]
+    normal_quantiles(values, sv[SV_P_CLOSE], scratch, _WANT)
+    normal_quantiles(values, sv[SV_P_REOPEN], scratch, _PENDING)
     for lane in range(lanes):
-        close_below = normal_quantile(values[sv[SV_P_CLOSE], lane])
-        reopen_below = normal_quantile(values[sv[SV_P_REOPEN], lane])
-        was_open = True
-        for t in range(horizon):
-            if was_open:
-                is_open = z[factor_z + t, lane] >= close_below
-            else:
-                is_open = z[reopen_z + t, lane] < reopen_below
-            market[t, lane] = 1.0 if is_open else 0.0
-            was_open = is_open
+        market[0, lane] = 1.0 if z[factor_z, lane] >= scratch[_WANT * LANES + lane] else 0.0
+    for t in range(1, horizon):
+        for lane in range(lanes):
+            closes = z[factor_z + t, lane] >= scratch[_WANT * LANES + lane]
+            reopens = z[reopen_z + t, lane] < scratch[_PENDING * LANES + lane]
+            market[t, lane] = (1.0 if closes else 0.0) if market[t - 1, lane] > 0.0 else (1.0 if reopens else 0.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def normal_quantiles(values, variate, scratch, row):
+    """``scratch[row] = Phi^-1(values[variate])`` over the lanes: Acklam's central rational function
+    (relative error below 1.2e-9) as SIMD code, then :func:`elementary.normal_quantile` for the rare
+    lanes in the tails (p < 0.02425 or p > 0.97575).  A threshold 1e-9 off changes a comparison with a
+    normal score with probability ~1e-9: far below any Monte Carlo error."""
+    lanes = values.shape[1]
+    for lane in range(lanes):
+        q = values[variate, lane] - 0.5
+        r = q * q
+        scratch[row * LANES + lane] = (
+            ((((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r
+                + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q)
+            / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r
+                 + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0))
+    for lane in range(lanes):
+        p = values[variate, lane]
+        if p < 0.02425 or p > 1.0 - 0.02425:
+            scratch[row * LANES + lane] = normal_quantile(p)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -298,8 +333,8 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
     contract_online : numpy.ndarray of shape (n_contracts, horizon, LANES)
         Output: GW online and paid for, after management's cancellations.
     contract_notice : numpy.ndarray of shape (n_contracts, horizon + 1, LANES)
-        Scratch: rows ``0 .. horizon - 1`` the GW cancelled in effect in
-        each year, row ``horizon`` the GW under notice so far.
+        Scratch: rows ``0 .. horizon - 1`` the GW given notice in each year,
+        row ``horizon`` their running total (:func:`_held`).
     market : numpy.ndarray of shape (horizon, LANES)
         Output: 1.0 where the funding market is open (:func:`market_states`).
     scratch : numpy.ndarray of shape (N_SCRATCH_ROWS * LANES,)
@@ -331,17 +366,29 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
     common = math.sqrt(model.demand_loading)
     own = math.sqrt(1.0 - model.demand_loading)
     factor_z = model.scenario_var[SV_FACTOR_Z]
-    market_states(values, z, model, market)
-    for row in range(N_PATHS):
-        for e in range(n_companies + 1):
+    market_states(values, z, model, market, scratch)
+    for row in (PATH_CAPACITY, PATH_COST, PATH_INFLOW):  # the rows the companies' contracts add to
+        for e in range(n_companies):
             for t in range(horizon):
                 for lane in range(lanes):
                     paths[row, e, t, lane] = 0.0
     for k in range(n_contracts):
         contract_capacity(values, model, k, contract_gw, contract_unit, scratch)
-        for t in range(horizon + 1):
+        c = contract_var[k, CONTRACT_COMPANY]
+        if terms[k, TERM_BINDING] < ALL_BINDING:
+            for t in range(horizon + 1):
+                for lane in range(lanes):
+                    contract_notice[k, t, lane] = 0.0
+            continue
+        # a binding contract is online as delivered: its GW and cost go to the company's paths
+        # once, for every year (the year loop below visits only the cancellable contracts)
+        for t in range(horizon):
             for lane in range(lanes):
-                contract_notice[k, t, lane] = 0.0
+                contract_online[k, t, lane] = contract_gw[k, t, lane]
+            for lane in range(lanes):
+                gw = contract_gw[k, t, lane]
+                paths[PATH_CAPACITY, c, t, lane] += gw
+                paths[PATH_COST, c, t, lane] += gw * contract_unit[k, lane]
     for c in range(n_companies):
         revenue0 = company_var[c, REVENUE0]
         vol = company_var[c, GROWTH_VOL]
@@ -371,10 +418,12 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
             # yield_1 = revenue_per_gw / ((1 - ts_1) mean(utilization)): the observed
             # revenue per total GW carries the prior; the split adds no variance
             for lane in range(lanes):
-                mean_utilization = 0.0
-                for t in range(horizon):
-                    mean_utilization += values[utilization_0 + t, lane]
-                serving = (1.0 - values[training, lane]) * mean_utilization / horizon
+                scratch[_GW * LANES + lane] = 0.0
+            for t in range(horizon):
+                for lane in range(lanes):
+                    scratch[_GW * LANES + lane] += values[utilization_0 + t, lane]
+            for lane in range(lanes):
+                serving = (1.0 - values[training, lane]) * scratch[_GW * LANES + lane] / horizon
                 scratch[_SUPPLY_PER_GW * LANES + lane] = (values[yield_var, lane] / serving
                                                           if serving > 0.0 else 0.0)
         growth_initial = company_var[c, GROWTH_INITIAL]
@@ -383,16 +432,16 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
             scratch[_LOG_GROWTH_1 * LANES + lane] = log1p(values[growth_initial, lane])
             scratch[_LOG_GROWTH_TERM * LANES + lane] = log1p(values[growth_terminal, lane])
         for t in range(horizon):
-            # capacity online before this year's notice
+            # capacity online before this year's notice: the binding contracts', then the others'
             for lane in range(lanes):
-                paths[PATH_CAPACITY, c, t, lane] = 0.0
+                scratch[_CAPACITY * LANES + lane] = paths[PATH_CAPACITY, c, t, lane]
             for k in range(n_contracts):
-                if contract_var[k, CONTRACT_COMPANY] != c:
+                if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
                     continue
-                _online(contract_gw, contract_notice, terms, k, t, contract_online)
+                _online(contract_gw, contract_notice, terms, k, t, horizon, contract_online, scratch)
                 for lane in range(lanes):
-                    paths[PATH_CAPACITY, c, t, lane] += contract_online[k, t, lane]
-            # the recursion writes only the scratch (SIMD over lanes) ...
+                    scratch[_CAPACITY * LANES + lane] += contract_online[k, t, lane]
+            # the recursion reads values, z and the scratch, and writes only the scratch (SIMD over lanes)
             for lane in range(lanes):
                 shock = common * z[factor_z + t, lane] + own * z[shock_0 + t, lane]
                 excess = scratch[_EXCESS * LANES + lane]
@@ -402,43 +451,55 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
                 start = scratch[_RUNRATE * LANES + lane]
                 growth = exp(log_growth)
                 scratch[_RUNRATE * LANES + lane] = start * growth
-                paths[PATH_RUNRATE, c, t, lane] = start * growth
-                paths[PATH_GROWTH, c, t, lane] = growth - 1.0
-                demand = start * relative_flow(log_growth)
-                supply = (paths[PATH_CAPACITY, c, t, lane] * (1.0 - scratch[_TRAINING * LANES + lane])
+                scratch[_GROWTH * LANES + lane] = growth - 1.0
+                demand = start * relative_flow(log_growth, growth)
+                supply = (scratch[_CAPACITY * LANES + lane] * (1.0 - scratch[_TRAINING * LANES + lane])
                           * values[utilization_0 + t, lane] * scratch[_SUPPLY_PER_GW * LANES + lane])
                 scratch[_DEMAND * LANES + lane] = demand
                 scratch[_SUPPLY * LANES + lane] = supply
-                paths[PATH_SUPPLY_BOUND, c, t, lane] = 1.0 if supply < demand else 0.0
+                scratch[_BOUND * LANES + lane] = 1.0 if supply < demand else 0.0
                 revenue = min(supply, demand)
-                paths[PATH_REVENUE, c, t, lane] = revenue
+                scratch[_REVENUE * LANES + lane] = revenue
                 opex_ratio = values[opex_term, lane] + (values[opex_1, lane] - values[opex_term, lane]) * excess
                 sbc_ratio = values[sbc_term, lane] + (values[sbc_1, lane] - values[sbc_term, lane]) * excess
-                paths[PATH_EARNINGS, c, t, lane] = revenue * (1.0 - opex_ratio)
-                paths[PATH_SBC, c, t, lane] = revenue * sbc_ratio
+                scratch[_EARNINGS * LANES + lane] = revenue * (1.0 - opex_ratio)
+                scratch[_SBC * LANES + lane] = revenue * sbc_ratio
                 scratch[_EXCESS * LANES + lane] = excess * scratch[_DECAY * LANES + lane]
                 scratch[_SUPPLY_PER_GW * LANES + lane] *= 1.0 - values[price_decline, lane]
                 scratch[_TRAINING * LANES + lane] *= 1.0 - values[training_decay, lane]
             if cancellable:
-                _give_notice(paths, contract_gw, contract_notice, contract_online, terms, contract_var, c, t,
-                             horizon, scratch)
-            # ... then the year's cost and capacity, after any notice that takes effect this year
+                _give_notice(contract_gw, contract_notice, contract_online, terms, contract_var, c, t, horizon, scratch)
+            # the year's cost and capacity, after any notice that takes effect this year
             for lane in range(lanes):
-                paths[PATH_CAPACITY, c, t, lane] = 0.0
-            for k in range(n_contracts):
-                if contract_var[k, CONTRACT_COMPANY] != c:
-                    continue
-                if cancellable:
-                    _online(contract_gw, contract_notice, terms, k, t, contract_online)
+                scratch[_CAPACITY * LANES + lane] = paths[PATH_CAPACITY, c, t, lane]
+            for lane in range(lanes):
+                scratch[_COST * LANES + lane] = paths[PATH_COST, c, t, lane]
+            for lane in range(lanes):
+                scratch[_CANCELLED * LANES + lane] = 0.0
+            if cancellable:
+                for k in range(n_contracts):
+                    if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
+                        continue
+                    for lane in range(lanes):
+                        online = contract_online[k, t, lane]
+                        scratch[_CAPACITY * LANES + lane] += online
+                        scratch[_CANCELLED * LANES + lane] += contract_gw[k, t, lane] - online
+                        scratch[_COST * LANES + lane] += online * contract_unit[k, lane]
+            # ... then each row to the paths
+            for row, source in ((PATH_REVENUE, _REVENUE), (PATH_EARNINGS, _EARNINGS), (PATH_COST, _COST),
+                                (PATH_SUPPLY_BOUND, _BOUND), (PATH_CAPACITY, _CAPACITY), (PATH_SBC, _SBC),
+                                (PATH_RUNRATE, _RUNRATE), (PATH_GROWTH, _GROWTH), (PATH_CANCELLED, _CANCELLED)):
                 for lane in range(lanes):
-                    online = contract_online[k, t, lane]
-                    paths[PATH_CAPACITY, c, t, lane] += online
-                    paths[PATH_CANCELLED, c, t, lane] += contract_gw[k, t, lane] - online
-                    paths[PATH_COST, c, t, lane] += online * contract_unit[k, lane]
-    _inflows(values, investments, contract_online, horizon, paths)
+                    paths[row, c, t, lane] = scratch[source * LANES + lane]
+    _inflows(values, investments, contract_online, horizon, paths, scratch)
     for lane in range(lanes):
-        cash0[sector, lane] = 0.0
-    for c in range(n_companies):
+        cash0[sector, lane] = cash0[0, lane]
+    for row in (PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_CAPACITY, PATH_SBC, PATH_RUNRATE, PATH_INFLOW,
+                PATH_CANCELLED, PATH_SUPPLY_BOUND):
+        for t in range(horizon):
+            for lane in range(lanes):
+                paths[row, sector, t, lane] = paths[row, 0, t, lane]
+    for c in range(1, n_companies):
         for lane in range(lanes):
             cash0[sector, lane] += cash0[c, lane]
         for row in (PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_CAPACITY, PATH_SBC, PATH_RUNRATE, PATH_INFLOW,
@@ -453,36 +514,59 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _online(contract_gw, contract_notice, terms, k, t, contract_online):
-    # GW of contract k online in year t: delivered, less the cancellations in
-    # effect (never below the binding part, nor below 0)
-    binding = terms[k, TERM_BINDING]
-    for lane in range(contract_gw.shape[2]):
-        gw = contract_gw[k, t, lane]
-        cancellable = max(gw - binding, 0.0)
-        contract_online[k, t, lane] = gw - min(contract_notice[k, t, lane], cancellable)
+def _held(contract_notice, terms, k, t, scratch, row):
+    """``scratch[row]`` = GW of contract ``k`` under notice in year ``t`` whose notice still runs.
+
+    ``contract_notice[k, d]`` holds the GW noticed in year ``d`` and row
+    ``horizon`` their running total.  A notice given in year ``d`` is still
+    paid for the fraction ``clamp(notice - (t - d), 0, 1)`` of year ``t``:
+    only the last ``ceil(notice)`` years' notices count (one year for a
+    notice of at most a year), so no schedule over the years ahead is kept.
+    """
+    notice = terms[k, TERM_NOTICE]
+    lanes = contract_notice.shape[2]
+    for lane in range(lanes):
+        scratch[row * LANES + lane] = 0.0
+    for j in range(t + 1):
+        kept = min(max(notice - j, 0.0), 1.0)
+        if kept <= 0.0:
+            break
+        for lane in range(lanes):
+            scratch[row * LANES + lane] += contract_notice[k, t - j, lane] * kept
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _give_notice(paths, contract_gw, contract_notice, contract_online, terms, contract_var, c, t, horizon,
-                 scratch):
+def _online(contract_gw, contract_notice, terms, k, t, horizon, contract_online, scratch):
+    # GW of contract k online in year t: delivered, less the cancellations in effect (all noticed GW
+    # but those whose notice still runs), never below the binding part nor below 0
+    _held(contract_notice, terms, k, t, scratch, _HELD)
+    binding = terms[k, TERM_BINDING]
+    for lane in range(contract_gw.shape[2]):
+        gw = contract_gw[k, t, lane]
+        cancelled = contract_notice[k, horizon, lane] - scratch[_HELD * LANES + lane]
+        contract_online[k, t, lane] = gw - min(cancelled, max(gw - binding, 0.0))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _give_notice(contract_gw, contract_notice, contract_online, terms, contract_var, c, t, horizon, scratch):
     """Management's option in year ``t`` for company ``c`` (see :func:`company_paths`)."""
     lanes = contract_gw.shape[2]
-    notice_row = horizon
     for lane in range(lanes):
         demand = scratch[_DEMAND * LANES + lane]
         supply = scratch[_SUPPLY * LANES + lane]
-        capacity = paths[PATH_CAPACITY, c, t, lane]
+        capacity = scratch[_CAPACITY * LANES + lane]
         scratch[_WANT * LANES + lane] = capacity * (1.0 - demand / supply) if supply > demand else 0.0
         scratch[_PENDING * LANES + lane] = 0.0
         scratch[_REMAINING * LANES + lane] = 0.0
     for k in range(contract_var.shape[0]):
-        if contract_var[k, CONTRACT_COMPANY] != c:
+        if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
             continue
         binding = terms[k, TERM_BINDING]
+        _held(contract_notice, terms, k, t, scratch, _HELD)
         for lane in range(lanes):
-            noticed = contract_notice[k, notice_row, lane]
-            scratch[_PENDING * LANES + lane] += max(noticed - contract_notice[k, t, lane], 0.0)
+            scratch[_PENDING * LANES + lane] += scratch[_HELD * LANES + lane]
+        for lane in range(lanes):
+            noticed = contract_notice[k, horizon, lane]
             scratch[_REMAINING * LANES + lane] += max(contract_gw[k, t, lane] - binding - noticed, 0.0)
     for lane in range(lanes):
         remaining = scratch[_REMAINING * LANES + lane]
@@ -490,23 +574,29 @@ def _give_notice(paths, contract_gw, contract_notice, contract_online, terms, co
         # the share of each contract's cancellable GW that goes under notice now
         scratch[_WANT * LANES + lane] = wanted / remaining if remaining > 0.0 else 0.0
     for k in range(contract_var.shape[0]):
-        if contract_var[k, CONTRACT_COMPANY] != c:
+        if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
             continue
         binding = terms[k, TERM_BINDING]
-        notice = terms[k, TERM_NOTICE]
-        for lane in range(lanes):
-            noticed = contract_notice[k, notice_row, lane]
-            amount = max(contract_gw[k, t, lane] - binding - noticed, 0.0) * scratch[_WANT * LANES + lane]
-            contract_notice[k, notice_row, lane] = noticed + amount
+        # of a notice given now, 1 - min(notice, 1) takes effect this year: what was cancelled
+        # before (gw - online) grows by that much, never past the cancellable part
+        now = 1.0 - min(terms[k, TERM_NOTICE], 1.0)
+        for lane in range(lanes):  # reads the contract arrays, writes the scratch
+            noticed = contract_notice[k, horizon, lane]
+            gw = contract_gw[k, t, lane]
+            amount = max(gw - binding - noticed, 0.0) * scratch[_WANT * LANES + lane]
             scratch[_GW * LANES + lane] = amount
-        for s in range(t, horizon):
-            kept = min(max(notice - (s - t), 0.0), 1.0)
-            for lane in range(lanes):
-                contract_notice[k, s, lane] += scratch[_GW * LANES + lane] * (1.0 - kept)
+            scratch[_HELD * LANES + lane] = gw - min(gw - contract_online[k, t, lane] + amount * now,
+                                                     max(gw - binding, 0.0))
+        for lane in range(lanes):
+            contract_notice[k, t, lane] = scratch[_GW * LANES + lane]
+        for lane in range(lanes):
+            contract_notice[k, horizon, lane] += scratch[_GW * LANES + lane]
+        for lane in range(lanes):
+            contract_online[k, t, lane] = scratch[_HELD * LANES + lane]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _inflows(values, investments, contract_online, horizon, paths):
+def _inflows(values, investments, contract_online, horizon, paths, scratch):
     # committed strategic money: upfront in year 1, per GW as a contract's
     # capacity online first reaches each level ("past" money is in cash0)
     lanes = values.shape[1]
@@ -522,11 +612,14 @@ def _inflows(values, investments, contract_online, horizon, paths):
             continue
         k = int(investments[j, INV_CONTRACT])
         for lane in range(lanes):
-            peak = 0.0
-            for t in range(horizon):
+            scratch[_HELD * LANES + lane] = 0.0  # the highest GW online so far
+        for t in range(horizon):
+            for lane in range(lanes):
                 online = contract_online[k, t, lane]
-                paths[PATH_INFLOW, c, t, lane] += values[amount, lane] * max(online - peak, 0.0)
-                peak = max(peak, online)
+                scratch[_GW * LANES + lane] = values[amount, lane] * max(online - scratch[_HELD * LANES + lane], 0.0)
+                scratch[_HELD * LANES + lane] = max(scratch[_HELD * LANES + lane], online)
+            for lane in range(lanes):
+                paths[PATH_INFLOW, c, t, lane] += scratch[_GW * LANES + lane]
 
 
 # Rows of ``entity_outcomes``'s output (outcomes[row, entity, lane]).
@@ -557,6 +650,7 @@ _NEW_MONEY = 10
 _PV_ECONOMIC = 11
 _HURDLE = 12
 _MULTIPLE = 13
+_RAISED = 14
 
 
 @njit(cache=True, error_model="numpy")
@@ -634,15 +728,19 @@ def entity_outcomes(paths, cash0, market, values, model, outcomes, scratch):
                 scratch[_DISTRESS * LANES + lane] = 1.0 if alone < 0.0 else scratch[_DISTRESS * LANES + lane]
                 before = scratch[_CASH * LANES + lane] + flow
                 burn = cost - earnings if loss else 0.0
-                can_raise = (market[t, lane] > 0.0) and (paths[PATH_GROWTH, e, t, lane] >= scratch[_HURDLE * LANES + lane])
+                # open market and growth above the hurdle (a product of flags: no branch)
+                can_raise = ((1.0 if market[t, lane] > 0.0 else 0.0)
+                             * (1.0 if paths[PATH_GROWTH, e, t, lane] >= scratch[_HURDLE * LANES + lane] else 0.0))
                 need = burn - before if burn > before else 0.0
                 cap = scratch[_MULTIPLE * LANES + lane] * paths[PATH_RUNRATE, e, t, lane]
-                raised = min(need, cap) if can_raise else 0.0
-                paths[PATH_RAISED, e, t, lane] = raised
+                raised = min(need, cap) * can_raise
+                scratch[_RAISED * LANES + lane] = raised
                 scratch[_NEW_MONEY * LANES + lane] += raised
                 after = before + raised
                 scratch[_CASH * LANES + lane] = after
                 scratch[_DEFAULT * LANES + lane] = 1.0 if after < 0.0 else scratch[_DEFAULT * LANES + lane]
+            for lane in range(lanes):  # the loop above writes only the scratch: it runs as SIMD code
+                paths[PATH_RAISED, e, t, lane] = scratch[_RAISED * LANES + lane]
         for lane in range(lanes):
             pv_cost = scratch[_PV_COST * LANES + lane]
             pv_earnings = scratch[_PV_EARNINGS * LANES + lane]

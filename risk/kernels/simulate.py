@@ -124,6 +124,7 @@ Block = namedtuple("Block", [
     "contract_notice",  # (n_contracts, horizon + 1, LANES): cancellations (model.company_paths)
     "market",  # (horizon, LANES): 1.0 where the funding market is open
     "outcomes",  # (N_OUTCOMES, n_entities, LANES): model.entity_outcomes
+    "lane_sums",  # (n_entities, n_floats, LANES): run_batch's per-lane partial float sums
     "scratch",  # (N_SCRATCH_ROWS * LANES,): the model's flat scratch
     "offsets",  # (LANES,) uint64: the lanes' stream offsets
     "signs",  # (LANES,): +1 or -1 (antithetic pairs)
@@ -145,7 +146,8 @@ def new_block(n_z: int, spec: np.ndarray, n_entities: int, n_contracts: int, hor
                  contract_gw=np.zeros((n_contracts, horizon, LANES)), contract_unit=np.zeros((n_contracts, LANES)),
                  contract_online=np.zeros((n_contracts, horizon, LANES)),
                  contract_notice=np.zeros((n_contracts, horizon + 1, LANES)), market=np.zeros((horizon, LANES)),
-                 outcomes=np.zeros((N_OUTCOMES, n_entities, LANES)), scratch=np.zeros(N_SCRATCH_ROWS * LANES),
+                 outcomes=np.zeros((N_OUTCOMES, n_entities, LANES)),
+                 lane_sums=np.zeros((n_entities, n_floats(horizon), LANES)), scratch=np.zeros(N_SCRATCH_ROWS * LANES),
                  offsets=np.zeros(LANES, dtype=np.uint64), signs=np.zeros(LANES),
                  words=np.zeros(LANES, dtype=np.uint64), no_scores=np.zeros((0, 0)))
 
@@ -187,53 +189,74 @@ def _copula(z, copula_index, copula_chol):
 
 
 @njit(cache=True, error_model="numpy")
-def _accumulate(e, lane, horizon, paths, outcomes, counts, sums, hists):
+def _accumulate(e, lane, horizon, paths, outcomes, counts, hists):
+    # one draw's integer counters and histogram bins (its float sums: _add_floats, a block at a time)
+    # counters add 0 or 1 (selects, not branches: a shortfall is a coin flip the predictor cannot learn)
     coverage = outcomes[OUT_COVERAGE, e, lane]
-    gap = outcomes[OUT_GAP, e, lane]
-    new_money = outcomes[OUT_NEW_MONEY, e, lane]
-    if coverage < 1.0:
-        counts[e, C_SHORTFALL] += 1
-        sums[e, F_SHORTFALL] += 1.0
-    if outcomes[OUT_COVERAGE_ECONOMIC, e, lane] < 1.0:
-        counts[e, C_SHORTFALL_ECONOMIC] += 1
-    if outcomes[OUT_DISTRESS, e, lane] > 0.0:
-        counts[e, C_DISTRESS] += 1
-        sums[e, F_DISTRESS] += 1.0
-    if outcomes[OUT_DEFAULT, e, lane] > 0.0:
-        counts[e, C_DEFAULT] += 1
-        sums[e, F_DEFAULT] += 1.0
+    counts[e, C_SHORTFALL] += 1 if coverage < 1.0 else 0
+    counts[e, C_SHORTFALL_ECONOMIC] += 1 if outcomes[OUT_COVERAGE_ECONOMIC, e, lane] < 1.0 else 0
+    counts[e, C_DISTRESS] += 1 if outcomes[OUT_DISTRESS, e, lane] > 0.0 else 0
+    counts[e, C_DEFAULT] += 1 if outcomes[OUT_DEFAULT, e, lane] > 0.0 else 0
     counts[e, C_BREAKEVEN + int(outcomes[OUT_BREAKEVEN, e, lane])] += 1
     supply_first = C_BREAKEVEN + horizon + 1
-    sums[e, F_GAP] += gap
-    sums[e, F_GAP_SQ] += gap * gap
-    sums[e, F_PV_EARNINGS] += outcomes[OUT_PV_EARNINGS, e, lane]
-    sums[e, F_PV_COST] += outcomes[OUT_PV_COST, e, lane]
-    sums[e, F_NEW_MONEY] += new_money
-    sums[e, F_NEW_MONEY_SQ] += new_money * new_money
     hists[e, H_COVERAGE, bin_index(coverage)] += 1
-    hists[e, H_GAP, bin_index(gap)] += 1
-    hists[e, H_NEW_MONEY, bin_index(new_money)] += 1
-    if e == counts.shape[0] - 1:  # the sector: its pooled ratio beside "any company short"
-        hists[e, H_COVERAGE_POOLED, bin_index(outcomes[OUT_COVERAGE_POOLED, e, lane])] += 1
+    hists[e, H_GAP, bin_index(outcomes[OUT_GAP, e, lane])] += 1
+    hists[e, H_NEW_MONEY, bin_index(outcomes[OUT_NEW_MONEY, e, lane])] += 1
     for t in range(horizon):
-        if paths[PATH_SUPPLY_BOUND, e, t, lane] > 0.0:
-            counts[e, supply_first + t] += 1
-        revenue = paths[PATH_REVENUE, e, t, lane]
+        counts[e, supply_first + t] += 1 if paths[PATH_SUPPLY_BOUND, e, t, lane] > 0.0 else 0
         earnings = paths[PATH_EARNINGS, e, t, lane]
         cost = paths[PATH_COST, e, t, lane]
-        sums[e, F_REVENUE + t] += revenue
-        sums[e, F_REVENUE + horizon + t] += earnings
-        sums[e, F_REVENUE + 2 * horizon + t] += cost
-        sums[e, F_REVENUE + 3 * horizon + t] += paths[PATH_RAISED, e, t, lane]
-        sums[e, F_REVENUE + 4 * horizon + t] += paths[PATH_CANCELLED, e, t, lane]
-        if cost > 0.0:
-            ratio = earnings / cost
-        else:
-            ratio = np.inf if earnings >= 0.0 else -np.inf
-        hists[e, H_REVENUE + t, bin_index(revenue)] += 1
+        ratio = earnings / cost if cost > 0.0 else (np.inf if earnings >= 0.0 else -np.inf)
+        hists[e, H_REVENUE + t, bin_index(paths[PATH_REVENUE, e, t, lane])] += 1
         hists[e, H_REVENUE + horizon + t, bin_index(earnings)] += 1
         hists[e, H_REVENUE + 2 * horizon + t, bin_index(cost)] += 1
         hists[e, H_REVENUE + 3 * horizon + t, bin_index(ratio)] += 1
+
+
+# The float sums a draw adds (F_* column, then where the value is): a row of outcomes, or a row of paths
+# for each year.  Per-lane partial sums (``Block.lane_sums``) take a block of draws at a time as SIMD
+# code; a chunk's sums are their lanes added in lane order: a fixed order, whatever the thread count.
+_OUTCOME_SUMS = ((F_GAP, OUT_GAP), (F_PV_EARNINGS, OUT_PV_EARNINGS), (F_PV_COST, OUT_PV_COST),
+                 (F_NEW_MONEY, OUT_NEW_MONEY))
+_PATH_SUMS = ((0, PATH_REVENUE), (1, PATH_EARNINGS), (2, PATH_COST), (3, PATH_RAISED), (4, PATH_CANCELLED))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _add_floats(paths, outcomes, n_valid, horizon, lane_sums):
+    """Add a block's draws (its first ``n_valid`` lanes) to the per-lane partial sums."""
+    lanes = lane_sums.shape[2]
+    for e in range(lane_sums.shape[0]):
+        for f, row in _OUTCOME_SUMS:
+            for lane in range(lanes):
+                value = outcomes[row, e, lane]
+                lane_sums[e, f, lane] += value if lane < n_valid else 0.0
+        for lane in range(lanes):
+            gap = outcomes[OUT_GAP, e, lane]
+            money = outcomes[OUT_NEW_MONEY, e, lane]
+            valid = lane < n_valid
+            lane_sums[e, F_GAP_SQ, lane] += gap * gap if valid else 0.0
+            lane_sums[e, F_NEW_MONEY_SQ, lane] += money * money if valid else 0.0
+            lane_sums[e, F_SHORTFALL, lane] += 1.0 if valid and outcomes[OUT_COVERAGE, e, lane] < 1.0 else 0.0
+            lane_sums[e, F_DISTRESS, lane] += 1.0 if valid and outcomes[OUT_DISTRESS, e, lane] > 0.0 else 0.0
+            lane_sums[e, F_DEFAULT, lane] += 1.0 if valid and outcomes[OUT_DEFAULT, e, lane] > 0.0 else 0.0
+        for offset, row in _PATH_SUMS:
+            for t in range(horizon):
+                f = F_REVENUE + offset * horizon + t
+                for lane in range(lanes):
+                    value = paths[row, e, t, lane]
+                    lane_sums[e, f, lane] += value if lane < n_valid else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _sum_lanes(lane_sums, chunk_sums):
+    # a chunk's float sums: its per-lane partial sums added in lane order (then cleared for the next chunk)
+    for e in range(lane_sums.shape[0]):
+        for f in range(lane_sums.shape[1]):
+            total = 0.0
+            for lane in range(lane_sums.shape[2]):
+                total += lane_sums[e, f, lane]
+                lane_sums[e, f, lane] = 0.0
+            chunk_sums[e, f] = total
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -271,21 +294,28 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
     """
     n_entities = counts.shape[1]
     horizon = model.horizon
-    draws, paths, outcomes = block.draws, block.paths, block.outcomes
+    draws, paths, outcomes, lane_sums = block.draws, block.paths, block.outcomes, block.lane_sums
     slot_counts = counts[slot]
     slot_hists = hists[slot]
     for ci in range(slot, batch_chunks, n_slots):
-        chunk_sums = sums[ci]
-        chunk_sums[:, :] = 0.0
         first = (first_chunk + ci) * chunk_size
         last = min(first + chunk_size, total_draws)
+        for lane in range(LANES):
+            for e in range(n_entities):
+                for f in range(lane_sums.shape[1]):
+                    lane_sums[e, f, lane] = 0.0
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
             simulate_block(block, sampler, z_keys, scores, model)
-            # lanes in draw order: the chunk's float sums add up in the order of its draws
-            for lane in range(min(LANES, last - block_first)):
+            n_valid = min(LANES, last - block_first)
+            _add_floats(paths, outcomes, n_valid, horizon, lane_sums)
+            for lane in range(n_valid):
                 for e in range(n_entities):
-                    _accumulate(e, lane, horizon, paths, outcomes, slot_counts, chunk_sums, slot_hists)
+                    _accumulate(e, lane, horizon, paths, outcomes, slot_counts, slot_hists)
+            sector = n_entities - 1  # its pooled ratio beside "any company short"
+            for lane in range(n_valid):
+                slot_hists[sector, H_COVERAGE_POOLED, bin_index(outcomes[OUT_COVERAGE_POOLED, sector, lane])] += 1
+        _sum_lanes(lane_sums, sums[ci])
 
 
 @njit(cache=True, error_model="numpy")
