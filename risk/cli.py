@@ -224,7 +224,9 @@ def simulate(
     console.print(_results_table(result))
     how = {"mc": "", "antithetic": " (antithetic pairs; errors from 32 batches)",
            "rqmc": " (randomised QMC; errors from the replicates)"}[result.sampler]
-    console.print(f"[dim]P(shortfall) = P(discounted earnings < discounted compute cost); "
+    console.print(f"[dim]P(shortfall) = P(discounted cash earnings < the discounted compute cost management "
+                  f"keeps); P(default) = cash below zero after raising what the funding market allows; the "
+                  f"sector is short or in default when any lab is (gaps add up, not netted). "
                   f"± is one Monte Carlo standard error{how}. {result.wall_seconds:.2f} s on "
                   f"{result.threads} thread(s).[/]")
     if result.providers is not None:

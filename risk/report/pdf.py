@@ -117,7 +117,7 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
         pages.append("sector")
     for name in pages:
         story += [Paragraph(f"{name}", STYLES["Heading1"]), _entity_table(entities[name]), Spacer(1, 0.3 * cm),
-                  _figure(lambda ax, n=name: result.plot_fan("revenue", company=n, ax=ax), height_cm=6.5),
+                  _figure(lambda ax, n=name: result.plot_fan("earnings", company=n, ax=ax), height_cm=6.5),
                   _figure(lambda ax, n=name: result.plot_coverage(companies=[n], ax=ax), height_cm=6.5),
                   PageBreak()]
     if pages:
