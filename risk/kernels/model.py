@@ -537,10 +537,16 @@ def _held(contract_notice, terms, k, t, scratch, row):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _online(contract_gw, contract_notice, terms, k, t, horizon, contract_online, scratch):
-    # GW of contract k online in year t: delivered, less the cancellations in effect (all noticed GW
-    # but those whose notice still runs), never below the binding part nor below 0
-    _held(contract_notice, terms, k, t, scratch, _HELD)
+    # GW of contract k online in year t before this year's notice: delivered, less the cancellations
+    # in effect (all noticed GW but those whose notice still runs), never below the binding part nor 0
     binding = terms[k, TERM_BINDING]
+    if terms[k, TERM_NOTICE] <= 1.0:
+        # a notice of at most a year has run out by the next year: every earlier notice is in effect
+        for lane in range(contract_gw.shape[2]):
+            gw = contract_gw[k, t, lane]
+            contract_online[k, t, lane] = gw - min(contract_notice[k, horizon, lane], max(gw - binding, 0.0))
+        return
+    _held(contract_notice, terms, k, t, scratch, _HELD)
     for lane in range(contract_gw.shape[2]):
         gw = contract_gw[k, t, lane]
         cancelled = contract_notice[k, horizon, lane] - scratch[_HELD * LANES + lane]
@@ -562,9 +568,10 @@ def _give_notice(contract_gw, contract_notice, contract_online, terms, contract_
         if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
             continue
         binding = terms[k, TERM_BINDING]
-        _held(contract_notice, terms, k, t, scratch, _HELD)
-        for lane in range(lanes):
-            scratch[_PENDING * LANES + lane] += scratch[_HELD * LANES + lane]
+        if terms[k, TERM_NOTICE] > 1.0:  # (a shorter notice given before this year has run out)
+            _held(contract_notice, terms, k, t, scratch, _HELD)
+            for lane in range(lanes):
+                scratch[_PENDING * LANES + lane] += scratch[_HELD * LANES + lane]
         for lane in range(lanes):
             noticed = contract_notice[k, horizon, lane]
             scratch[_REMAINING * LANES + lane] += max(contract_gw[k, t, lane] - binding - noticed, 0.0)
