@@ -45,6 +45,17 @@ def test_toml_syntax_error_has_line(small_scenario_text):
      "not used by a lease"),
     ("matrix = [[1, 0.3], [0.3, 1]]", "matrix = [[1, 1.2], [1.2, 1]]", "outside [-1, 1]"),
     ("demand_correlation = 0.5", "demand_correlation = 1.5", "demand_correlation"),
+    # model v2 keys
+    ("yield_per_gw = 60\n", "", "exactly one of revenue_per_gw"),
+    ("yield_per_gw = 60\n", "yield_per_gw = 60\nrevenue_per_gw = 10\n", "both 'revenue_per_gw' and 'yield_per_gw'"),
+    ("sbc_ratio_terminal = 0.05", "sbc_ratio_terminal = -0.05", "companies.alpha.sbc_ratio_terminal"),
+    ('training_share_decay = { dist = "uniform", low = 0.0, high = 0.4 }', "training_share_decay = 1.5",
+     "companies.alpha.training_share_decay"),
+    ('financing_rate = { dist = "uniform", low = 0.0, high = 0.12 }', "financing_rate = -3", "financing_rate"),
+    ("p_reopen = 0.5", "p_reopen = 1.5", "funding_market.p_reopen"),
+    ("p_reopen = 0.5", "p_reopn = 0.5", "did you mean 'p_reopen'"),
+    ('raise_multiple = { dist = "uniform", low = 0.5, high = 2.0 }\n', "", "funding_market.raise_multiple"),
+    ('growth_hurdle = { dist = "uniform", low = 0.0, high = 0.5 }', "growth_hurdle = -2", "funding_market.growth_hurdle"),
 ])
 def test_bad_input_names_key_and_fix(small_scenario_text, old, new, expected):
     message = _error(_replace(small_scenario_text, old, new))
@@ -92,3 +103,19 @@ def test_worked_example_in_priors_readme_is_valid():
     example = re.search(r"```toml\n(.*?)```", readme.read_text(), re.S).group(1)
     scenario = parse_scenario(example, source="priors/README.md")
     assert scenario.entities == ["lab", "sector"] and scenario.horizon == 4
+
+
+def test_v2_defaults_keep_a_v1_file_valid(small_scenario_text):
+    # a file without the v2 keys: no stock pay, no training decay, owned hardware at capex / life
+    # (financing_rate 0), no funding market (nobody raises)
+    text = small_scenario_text
+    for old in ('financing_rate = { dist = "uniform", low = 0.0, high = 0.12 }\n',
+                "sbc_ratio_initial = { dist = \"uniform\", low = 0.1, high = 0.3 }\n", "sbc_ratio_terminal = 0.05\n",
+                'training_share_decay = { dist = "uniform", low = 0.0, high = 0.4 }\n'):
+        text = _replace(text, old, "")
+    start = text.index("[funding_market]")
+    text = text[:start] + text[text.index("[companies.alpha]"):]
+    scenario = parse_scenario(text, source="v1.toml")
+    assert scenario.funding_market is None and scenario.financing_rate.params == {"value": 0.0}
+    alpha = scenario.companies[0].priors
+    assert alpha["sbc_ratio_initial"].params == {"value": 0.0} and alpha["training_share_decay"].params == {"value": 0.0}
