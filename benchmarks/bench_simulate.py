@@ -40,7 +40,8 @@ def run_cli(draws: str, cache_dir: str, python: str = sys.executable) -> tuple[f
               "w = time.perf_counter() - t; "
               "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
               "print(p.returncode, w, r)")
-    out = subprocess.run([python, "-c", script, draws], env=env, capture_output=True,
+    # run outside any checkout: `python -m risk` would import a ./risk package before the installed one
+    out = subprocess.run([python, "-c", script, draws], env=env, capture_output=True, cwd=cache_dir,
                          text=True, check=True).stdout.split()
     if out[0] != "0":
         raise SystemExit(f"risk simulate failed with exit code {out[0]}")
