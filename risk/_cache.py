@@ -3,9 +3,12 @@
 numba's ``cache=True`` does not notice a change in a module that a kernel
 imports, so a stale cache can run old machine code.  The cache folder is
 therefore keyed to the package version *and* a hash of the kernel sources:
-any edit to ``risk/kernels`` or any upgrade gets a fresh folder, and the
-folders of other keys are removed.  This module must be imported before
-numba (``risk/__init__.py`` does so first).
+any edit to ``risk/kernels`` or any upgrade gets a fresh folder.  Folders
+of other keys are kept (two installed versions, say two venvs, must not
+wipe each other's compiled kernels on every import) unless they have not
+been used for ``KEEP_DAYS`` days or more than ``KEEP_KEYS`` other keys are
+newer.  This module must be imported before numba (``risk/__init__.py``
+does so first).
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 from ._version import __version__
 
 _KERNEL_DIR = Path(__file__).with_name("kernels")
+KEEP_DAYS = 30  # a cache folder not used for this long is removed
+KEEP_KEYS = 3  # at most this many other keys' folders are kept (the most recently used)
 
 
 def cache_root() -> Path:
@@ -48,11 +54,25 @@ def _writable(folder: Path) -> bool:
         return False
 
 
-def _remove_stale(parent: Path, keep: str) -> None:
-    # Only folders named like our keys: never delete anything else a user put there.
+def _remove_stale(parent: Path, keep: str, *, now: float | None = None) -> None:
+    """Remove other keys' folders unused for ``KEEP_DAYS`` days or beyond the ``KEEP_KEYS`` most recent.
+
+    A folder's modification time is its last use (``configure_numba_cache``
+    touches the folder it uses).  Only folders named like our keys are
+    considered: never anything else a user put there.
+    """
+    now = time.time() if now is None else now
+    others = []
     for child in parent.iterdir() if parent.is_dir() else ():
         if child.is_dir() and child.name != keep and child.name.count("-") == 1 \
                 and child.name.split("-")[0][:1].isdigit():
+            try:
+                others.append((child.stat().st_mtime, child))
+            except OSError:
+                continue
+    others.sort(reverse=True)  # most recently used first
+    for rank, (used, child) in enumerate(others):
+        if rank >= KEEP_KEYS or now - used > KEEP_DAYS * 86400:
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -69,6 +89,7 @@ def configure_numba_cache() -> Path | None:
     folder = parent / key
     if not _writable(folder):
         return None
+    os.utime(folder)  # its last use: what keeps it from being removed by another version
     _remove_stale(parent, key)
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
     try:  # numba may already be imported by the user's session
