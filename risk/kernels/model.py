@@ -407,13 +407,16 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
         for k in range(n_contracts):
             if contract_var[k, CONTRACT_COMPANY] == c and terms[k, TERM_BINDING] < ALL_BINDING:
                 cancellable = True
+        halflife = company_var[c, GROWTH_HALFLIFE]  # indices read before the loops: they vectorise
         for lane in range(lanes):
             scratch[_RUNRATE * LANES + lane] = values[revenue0, lane]
             scratch[_EXCESS * LANES + lane] = 1.0
-            scratch[_DECAY * LANES + lane] = exp(-_LN2 / values[company_var[c, GROWTH_HALFLIFE], lane])
+            scratch[_DECAY * LANES + lane] = exp(-_LN2 / values[halflife, lane])
             scratch[_TRAINING * LANES + lane] = values[training, lane]
             scratch[_SUPPLY_PER_GW * LANES + lane] = values[yield_var, lane]
-            cash0[c, lane] = values[company_var[c, CASH0], lane]
+        cash = company_var[c, CASH0]
+        for lane in range(lanes):
+            cash0[c, lane] = values[cash, lane]
         if from_revenue:
             # yield_1 = revenue_per_gw / ((1 - ts_1) mean(utilization)): the observed
             # revenue per total GW carries the prior; the split adds no variance
@@ -658,6 +661,8 @@ _PV_ECONOMIC = 11
 _HURDLE = 12
 _MULTIPLE = 13
 _RAISED = 14
+_COVERAGE_OUT = 15
+_ECONOMIC_OUT = 16
 
 
 @njit(cache=True, error_model="numpy")
@@ -748,21 +753,21 @@ def entity_outcomes(paths, cash0, market, values, model, outcomes, scratch):
                 scratch[_DEFAULT * LANES + lane] = 1.0 if after < 0.0 else scratch[_DEFAULT * LANES + lane]
             for lane in range(lanes):  # the loop above writes only the scratch: it runs as SIMD code
                 paths[PATH_RAISED, e, t, lane] = scratch[_RAISED * LANES + lane]
+        # one loop per row: a loop writing many rows of ``outcomes`` does not vectorise
         for lane in range(lanes):
             pv_cost = scratch[_PV_COST * LANES + lane]
-            pv_earnings = scratch[_PV_EARNINGS * LANES + lane]
-            coverage = pv_earnings / pv_cost if pv_cost > 0.0 else np.inf
-            outcomes[OUT_COVERAGE, e, lane] = coverage
-            outcomes[OUT_COVERAGE_POOLED, e, lane] = coverage
-            outcomes[OUT_COVERAGE_ECONOMIC, e, lane] = (scratch[_PV_ECONOMIC * LANES + lane] / pv_cost
-                                                        if pv_cost > 0.0 else np.inf)
-            outcomes[OUT_GAP, e, lane] = scratch[_GAP * LANES + lane]
-            outcomes[OUT_PV_EARNINGS, e, lane] = pv_earnings
-            outcomes[OUT_PV_COST, e, lane] = pv_cost
-            outcomes[OUT_BREAKEVEN, e, lane] = scratch[_LAST_LOSS * LANES + lane] + 1.0
-            outcomes[OUT_DISTRESS, e, lane] = scratch[_DISTRESS * LANES + lane]
-            outcomes[OUT_DEFAULT, e, lane] = scratch[_DEFAULT * LANES + lane]
-            outcomes[OUT_NEW_MONEY, e, lane] = scratch[_NEW_MONEY * LANES + lane]
+            scratch[_COVERAGE_OUT * LANES + lane] = (scratch[_PV_EARNINGS * LANES + lane] / pv_cost
+                                                     if pv_cost > 0.0 else np.inf)
+            scratch[_ECONOMIC_OUT * LANES + lane] = (scratch[_PV_ECONOMIC * LANES + lane] / pv_cost
+                                                     if pv_cost > 0.0 else np.inf)
+            scratch[_LAST_LOSS * LANES + lane] += 1.0  # the break-even year
+        for row, source in ((OUT_COVERAGE, _COVERAGE_OUT), (OUT_COVERAGE_POOLED, _COVERAGE_OUT),
+                            (OUT_COVERAGE_ECONOMIC, _ECONOMIC_OUT), (OUT_GAP, _GAP),
+                            (OUT_PV_EARNINGS, _PV_EARNINGS), (OUT_PV_COST, _PV_COST),
+                            (OUT_BREAKEVEN, _LAST_LOSS), (OUT_DISTRESS, _DISTRESS), (OUT_DEFAULT, _DEFAULT),
+                            (OUT_NEW_MONEY, _NEW_MONEY)):
+            for lane in range(lanes):
+                outcomes[row, e, lane] = scratch[source * LANES + lane]
     # the sector: no netting of one lab's surplus against another's deficit
     for t in range(horizon):
         for lane in range(lanes):
