@@ -189,6 +189,18 @@ def _copula(z, copula_index, copula_chol):
 
 
 @njit(cache=True, error_model="numpy")
+def _accumulate_block(n_valid, horizon, paths, outcomes, counts, hists):
+    # a block's integer counters and histogram bins, draw by draw (one call per block, not per draw:
+    # the arrays' many fields are passed once)
+    sector = counts.shape[0] - 1
+    for lane in range(n_valid):
+        for e in range(counts.shape[0]):
+            _accumulate(e, lane, horizon, paths, outcomes, counts, hists)
+        # the sector's pooled ratio beside "any company short"
+        hists[sector, H_COVERAGE_POOLED, bin_index(outcomes[OUT_COVERAGE_POOLED, sector, lane])] += 1
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _accumulate(e, lane, horizon, paths, outcomes, counts, hists):
     # one draw's integer counters and histogram bins (its float sums: _add_floats, a block at a time)
     # counters add 0 or 1 (selects, not branches: a shortfall is a coin flip the predictor cannot learn)
@@ -309,12 +321,7 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
             simulate_block(block, sampler, z_keys, scores, model)
             n_valid = min(LANES, last - block_first)
             _add_floats(paths, outcomes, n_valid, horizon, lane_sums)
-            for lane in range(n_valid):
-                for e in range(n_entities):
-                    _accumulate(e, lane, horizon, paths, outcomes, slot_counts, slot_hists)
-            sector = n_entities - 1  # its pooled ratio beside "any company short"
-            for lane in range(n_valid):
-                slot_hists[sector, H_COVERAGE_POOLED, bin_index(outcomes[OUT_COVERAGE_POOLED, sector, lane])] += 1
+            _accumulate_block(n_valid, horizon, paths, outcomes, slot_counts, slot_hists)
         _sum_lanes(lane_sums, sums[ci])
 
 
