@@ -242,15 +242,22 @@ def _add_floats(paths, outcomes, n_valid, horizon, lane_sums):
             for lane in range(lanes):
                 value = outcomes[row, e, lane]
                 lane_sums[e, f, lane] += value if lane < n_valid else 0.0
+        # one loop per row written: a loop writing several rows of an array does not vectorise
         for lane in range(lanes):
             gap = outcomes[OUT_GAP, e, lane]
+            lane_sums[e, F_GAP_SQ, lane] += gap * gap if lane < n_valid else 0.0
+        for lane in range(lanes):
             money = outcomes[OUT_NEW_MONEY, e, lane]
-            valid = lane < n_valid
-            lane_sums[e, F_GAP_SQ, lane] += gap * gap if valid else 0.0
-            lane_sums[e, F_NEW_MONEY_SQ, lane] += money * money if valid else 0.0
-            lane_sums[e, F_SHORTFALL, lane] += 1.0 if valid and outcomes[OUT_COVERAGE, e, lane] < 1.0 else 0.0
-            lane_sums[e, F_DISTRESS, lane] += 1.0 if valid and outcomes[OUT_DISTRESS, e, lane] > 0.0 else 0.0
-            lane_sums[e, F_DEFAULT, lane] += 1.0 if valid and outcomes[OUT_DEFAULT, e, lane] > 0.0 else 0.0
+            lane_sums[e, F_NEW_MONEY_SQ, lane] += money * money if lane < n_valid else 0.0
+        for lane in range(lanes):
+            short = lane < n_valid and outcomes[OUT_COVERAGE, e, lane] < 1.0
+            lane_sums[e, F_SHORTFALL, lane] += 1.0 if short else 0.0
+        for lane in range(lanes):
+            distress = lane < n_valid and outcomes[OUT_DISTRESS, e, lane] > 0.0
+            lane_sums[e, F_DISTRESS, lane] += 1.0 if distress else 0.0
+        for lane in range(lanes):
+            default = lane < n_valid and outcomes[OUT_DEFAULT, e, lane] > 0.0
+            lane_sums[e, F_DEFAULT, lane] += 1.0 if default else 0.0
         for offset, row in _PATH_SUMS:
             for t in range(horizon):
                 f = F_REVENUE + offset * horizon + t
