@@ -705,10 +705,13 @@ def entity_outcomes(paths, cash0, market, values, model, outcomes, scratch):
     has_market = sv[SV_P_CLOSE] >= 0
     n_companies = cash0.shape[0] - 1
     sector = n_companies
+    hurdle, multiple = sv[SV_HURDLE], sv[SV_RAISE_MULTIPLE]  # indices read before the loops: they vectorise
     for lane in range(lanes):
         scratch[_DISCOUNT_STEP * LANES + lane] = 1.0 / (1.0 + values[discount, lane])
-        scratch[_HURDLE * LANES + lane] = values[sv[SV_HURDLE], lane] if has_market else 0.0
-        scratch[_MULTIPLE * LANES + lane] = values[sv[SV_RAISE_MULTIPLE], lane] if has_market else 0.0
+    for lane in range(lanes):
+        scratch[_HURDLE * LANES + lane] = values[hurdle, lane] if has_market else 0.0
+    for lane in range(lanes):
+        scratch[_MULTIPLE * LANES + lane] = values[multiple, lane] if has_market else 0.0
     for e in range(n_companies):
         for lane in range(lanes):
             scratch[_FACTOR * LANES + lane] = 1.0
@@ -768,25 +771,23 @@ def entity_outcomes(paths, cash0, market, values, model, outcomes, scratch):
                             (OUT_NEW_MONEY, _NEW_MONEY)):
             for lane in range(lanes):
                 outcomes[row, e, lane] = scratch[source * LANES + lane]
-    # the sector: no netting of one lab's surplus against another's deficit
+    # the sector: no netting of one lab's surplus against another's deficit (one loop per row written)
     for t in range(horizon):
         for lane in range(lanes):
-            paths[PATH_RAISED, sector, t, lane] = 0.0
-    for lane in range(lanes):
-        outcomes[OUT_COVERAGE, sector, lane] = np.inf
-        outcomes[OUT_COVERAGE_ECONOMIC, sector, lane] = np.inf
-        for row in (OUT_GAP, OUT_PV_EARNINGS, OUT_PV_COST, OUT_BREAKEVEN, OUT_DISTRESS, OUT_DEFAULT,
-                    OUT_NEW_MONEY):
-            outcomes[row, sector, lane] = 0.0
-    for e in range(n_companies):
+            paths[PATH_RAISED, sector, t, lane] = paths[PATH_RAISED, 0, t, lane]
+    for row in (OUT_COVERAGE, OUT_COVERAGE_ECONOMIC, OUT_GAP, OUT_PV_EARNINGS, OUT_PV_COST, OUT_BREAKEVEN,
+                OUT_DISTRESS, OUT_DEFAULT, OUT_NEW_MONEY):
         for lane in range(lanes):
-            outcomes[OUT_COVERAGE, sector, lane] = min(outcomes[OUT_COVERAGE, sector, lane],
-                                                       outcomes[OUT_COVERAGE, e, lane])
-            outcomes[OUT_COVERAGE_ECONOMIC, sector, lane] = min(outcomes[OUT_COVERAGE_ECONOMIC, sector, lane],
-                                                                outcomes[OUT_COVERAGE_ECONOMIC, e, lane])
-            for row in (OUT_GAP, OUT_PV_EARNINGS, OUT_PV_COST, OUT_NEW_MONEY):
+            outcomes[row, sector, lane] = outcomes[row, 0, lane]
+    for e in range(1, n_companies):
+        for row in (OUT_COVERAGE, OUT_COVERAGE_ECONOMIC):  # the weakest lab's
+            for lane in range(lanes):
+                outcomes[row, sector, lane] = min(outcomes[row, sector, lane], outcomes[row, e, lane])
+        for row in (OUT_GAP, OUT_PV_EARNINGS, OUT_PV_COST, OUT_NEW_MONEY):  # sums
+            for lane in range(lanes):
                 outcomes[row, sector, lane] += outcomes[row, e, lane]
-            for row in (OUT_BREAKEVEN, OUT_DISTRESS, OUT_DEFAULT):
+        for row in (OUT_BREAKEVEN, OUT_DISTRESS, OUT_DEFAULT):  # the latest, any
+            for lane in range(lanes):
                 outcomes[row, sector, lane] = max(outcomes[row, sector, lane], outcomes[row, e, lane])
         for t in range(horizon):
             for lane in range(lanes):
