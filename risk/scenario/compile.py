@@ -39,14 +39,12 @@ from ..kernels.sampling import (FAMILY_DISCRETE, FAMILY_FIXED, FAMILY_LOGNORMAL,
                                 FAMILY_TABLE, SPEC_COLUMNS, SPEC_FAMILY, SPEC_P0, SPEC_ROW,
                                 TABLE_POINTS, Z_MAX)
 from .distributions import Prior
-from .schema import CONTRACT_PRIORS, FUNDING_PRIORS, PER_YEAR_PRIORS, Scenario, domain_bounds
+from .schema import (COMPANY_PRIORS, CONTRACT_PRIORS, FUNDING_PRIORS, PER_YEAR_PRIORS, YIELD_PRIORS, Scenario,
+                     domain_bounds)
 
 # revenue_per_gw and yield_per_gw share a column; YIELD_FROM_REVENUE says which it holds
-_COMPANY_COLUMN = {name: getattr(m, "YIELD_PER_GW" if name == "revenue_per_gw" else name.upper())
-                   for name in ("revenue0", "growth_initial", "growth_terminal", "growth_halflife", "growth_vol",
-                                "opex_ratio_initial", "opex_ratio_terminal", "sbc_ratio_initial",
-                                "sbc_ratio_terminal", "training_share", "training_share_decay", "utilization",
-                                "revenue_per_gw", "yield_per_gw", "price_decline", "cash0")}
+_COMPANY_COLUMN = {name: getattr(m, "YIELD_PER_GW" if name in YIELD_PRIORS else name.upper())
+                   for name in COMPANY_PRIORS}
 _CONTRACT_COLUMN = {name: getattr(m, name.upper()) for name in CONTRACT_PRIORS}
 _FUNDING_SLOT = {"p_close": m.SV_P_CLOSE, "p_reopen": m.SV_P_REOPEN, "growth_hurdle": m.SV_HURDLE,
                  "raise_multiple": m.SV_RAISE_MULTIPLE}

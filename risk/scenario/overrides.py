@@ -242,7 +242,7 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
         ``shift companies.*.contracts.*.ramp_delay`` slips those contracts too.
     """
     doc = copy.deepcopy(doc)
-    _fill_defaults(doc, default_of)
+    _fill_defaults(doc, default_of, allowed_keys)
     batch = list(overrides)
     refits = _refit_groups(batch, prior_names)
     pending: dict[tuple, dict] = {}
@@ -256,29 +256,28 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
     return doc
 
 
-def _fill_defaults(doc, default_of) -> None:
-    """Write the defaulted priors into the document so that overrides can reach them."""
-    if "financing_rate" not in doc and default_of(("financing_rate",)) is not None:
-        doc["financing_rate"] = default_of(("financing_rate",))
+def _fill_defaults(doc, default_of, allowed_keys) -> None:
+    """Write the defaulted priors into the document so that overrides can reach them.
+
+    Every key a table may hold (``allowed_keys``) that the file leaves out and
+    that has a default (``default_of``) is written: the top level, each
+    company and each contract.
+    """
+    tables = [((), doc)]
     companies = doc.get("companies")
-    if not isinstance(companies, dict):
-        return
-    for company, raw in companies.items():
-        if isinstance(raw, dict):
-            for name in ("sbc_ratio_initial", "sbc_ratio_terminal", "training_share_decay"):
-                default = default_of(("companies", company, name))
-                if name not in raw and default is not None:
-                    raw[name] = default
-        contracts = raw.get("contracts") if isinstance(raw, dict) else None
-        if not isinstance(contracts, dict):
+    for company, raw in companies.items() if isinstance(companies, dict) else ():
+        if not isinstance(raw, dict):
             continue
-        for contract, table in contracts.items():
-            if not isinstance(table, dict):
-                continue
-            for name in ("ramp_delay", "delivered_fraction"):
-                default = default_of(("companies", company, "contracts", contract, name))
-                if name not in table and default is not None:
-                    table[name] = default
+        tables.append((("companies", company), raw))
+        contracts = raw.get("contracts")
+        for contract, table in contracts.items() if isinstance(contracts, dict) else ():
+            if isinstance(table, dict):
+                tables.append((("companies", company, "contracts", contract), table))
+    for prefix, table in tables:
+        for name in allowed_keys(prefix + ("_",)):
+            default = default_of(prefix + (name,))
+            if name not in table and default is not None:
+                table[name] = default
 
 
 def _expand(doc, override, prior_names) -> list[tuple[str, ...]]:

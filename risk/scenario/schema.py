@@ -32,6 +32,7 @@ COMPANY_PRIORS = (
 )
 YIELD_PRIORS = ("revenue_per_gw", "yield_per_gw")
 COMPANY_DEFAULTS = {"sbc_ratio_initial": 0.0, "sbc_ratio_terminal": 0.0, "training_share_decay": 0.0}
+DEFAULT_FINANCING_RATE = 0.0  # a file without it: owned hardware at capex / life
 # The funding market (design/model.md "Funding market"): scenario-level priors of [funding_market].
 FUNDING_PRIORS = ("p_close", "p_reopen", "growth_hurdle", "raise_multiple")
 PER_YEAR_PRIORS = ("utilization",)
@@ -304,7 +305,7 @@ def default_of(parts):
     if len(parts) == 3 and parts[0] == "companies":
         return COMPANY_DEFAULTS.get(parts[2])
     if parts == ("financing_rate",):
-        return 0.0
+        return DEFAULT_FINANCING_RATE
     return None
 
 
@@ -608,7 +609,7 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
         discount = None
     else:
         discount = collector.run(check_prior, doc["discount_rate"], "discount_rate", "discount_rate", source)
-    financing = collector.run(check_prior, doc.get("financing_rate", 0.0), "financing_rate", "financing_rate", source)
+    financing = collector.run(check_prior, doc.get("financing_rate", DEFAULT_FINANCING_RATE), "financing_rate", "financing_rate", source)
     market = collector.run(_funding_market, doc["funding_market"], source) if "funding_market" in doc else None
     loading = collector.run(_number, doc.get("demand_correlation", 0.0), "demand_correlation", source)
     recovery = collector.run(_number, doc.get("equity_recovery", DEFAULT_EQUITY_RECOVERY), "equity_recovery", source)
