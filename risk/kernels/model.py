@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .elementary import exp, log1p, normal_quantile
+from .elementary import CENTRAL_HIGH, CENTRAL_LOW, exp, log1p, normal_quantile, normal_quantile_central
 
 # Company priors: column of ``company_var`` (index of the variate).
 REVENUE0 = 0
@@ -293,16 +293,10 @@ def normal_quantiles(values, variate, scratch, row):
     normal score with probability ~1e-9: far below any Monte Carlo error."""
     lanes = values.shape[1]
     for lane in range(lanes):
-        q = values[variate, lane] - 0.5
-        r = q * q
-        scratch[row * LANES + lane] = (
-            ((((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r
-                + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q)
-            / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r
-                 + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0))
+        scratch[row * LANES + lane] = normal_quantile_central(values[variate, lane])
     for lane in range(lanes):
         p = values[variate, lane]
-        if p < 0.02425 or p > 1.0 - 0.02425:
+        if p < CENTRAL_LOW or p > CENTRAL_HIGH:
             scratch[row * LANES + lane] = normal_quantile(p)
 
 
@@ -375,7 +369,7 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
     for k in range(n_contracts):
         contract_capacity(values, model, k, contract_gw, contract_unit, scratch)
         c = contract_var[k, CONTRACT_COMPANY]
-        if terms[k, TERM_BINDING] < ALL_BINDING:
+        if _cancellable_of(contract_var, terms, k, c):
             for t in range(horizon + 1):
                 for lane in range(lanes):
                     contract_notice[k, t, lane] = 0.0
@@ -405,8 +399,7 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
         from_revenue = company_var[c, YIELD_FROM_REVENUE] == 1
         cancellable = False
         for k in range(n_contracts):
-            if contract_var[k, CONTRACT_COMPANY] == c and terms[k, TERM_BINDING] < ALL_BINDING:
-                cancellable = True
+            cancellable = cancellable or _cancellable_of(contract_var, terms, k, c)
         halflife = company_var[c, GROWTH_HALFLIFE]  # indices read before the loops: they vectorise
         for lane in range(lanes):
             scratch[_RUNRATE * LANES + lane] = values[revenue0, lane]
@@ -439,7 +432,7 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
             for lane in range(lanes):
                 scratch[_CAPACITY * LANES + lane] = paths[PATH_CAPACITY, c, t, lane]
             for k in range(n_contracts):
-                if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
+                if not _cancellable_of(contract_var, terms, k, c):
                     continue
                 _online(contract_gw, contract_notice, terms, k, t, horizon, contract_online, scratch)
                 for lane in range(lanes):
@@ -481,7 +474,7 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
                 scratch[_CANCELLED * LANES + lane] = 0.0
             if cancellable:
                 for k in range(n_contracts):
-                    if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
+                    if not _cancellable_of(contract_var, terms, k, c):
                         continue
                     for lane in range(lanes):
                         online = contract_online[k, t, lane]
@@ -517,6 +510,12 @@ def company_paths(values, z, model, paths, cash0, contract_gw, contract_unit, co
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _cancellable_of(contract_var, terms, k, c):
+    # contract k belongs to company c and some of it can be cancelled
+    return contract_var[k, CONTRACT_COMPANY] == c and terms[k, TERM_BINDING] < ALL_BINDING
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _held(contract_notice, terms, k, t, scratch, row):
     """``scratch[row]`` = GW of contract ``k`` under notice in year ``t`` whose notice still runs.
 
@@ -543,12 +542,6 @@ def _online(contract_gw, contract_notice, terms, k, t, horizon, contract_online,
     # GW of contract k online in year t before this year's notice: delivered, less the cancellations
     # in effect (all noticed GW but those whose notice still runs), never below the binding part nor 0
     binding = terms[k, TERM_BINDING]
-    if terms[k, TERM_NOTICE] <= 1.0:
-        # a notice of at most a year has run out by the next year: every earlier notice is in effect
-        for lane in range(contract_gw.shape[2]):
-            gw = contract_gw[k, t, lane]
-            contract_online[k, t, lane] = gw - min(contract_notice[k, horizon, lane], max(gw - binding, 0.0))
-        return
     _held(contract_notice, terms, k, t, scratch, _HELD)
     for lane in range(contract_gw.shape[2]):
         gw = contract_gw[k, t, lane]
@@ -568,13 +561,12 @@ def _give_notice(contract_gw, contract_notice, contract_online, terms, contract_
         scratch[_PENDING * LANES + lane] = 0.0
         scratch[_REMAINING * LANES + lane] = 0.0
     for k in range(contract_var.shape[0]):
-        if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
+        if not _cancellable_of(contract_var, terms, k, c):
             continue
         binding = terms[k, TERM_BINDING]
-        if terms[k, TERM_NOTICE] > 1.0:  # (a shorter notice given before this year has run out)
-            _held(contract_notice, terms, k, t, scratch, _HELD)
-            for lane in range(lanes):
-                scratch[_PENDING * LANES + lane] += scratch[_HELD * LANES + lane]
+        _held(contract_notice, terms, k, t, scratch, _HELD)
+        for lane in range(lanes):
+            scratch[_PENDING * LANES + lane] += scratch[_HELD * LANES + lane]
         for lane in range(lanes):
             noticed = contract_notice[k, horizon, lane]
             scratch[_REMAINING * LANES + lane] += max(contract_gw[k, t, lane] - binding - noticed, 0.0)
@@ -584,7 +576,7 @@ def _give_notice(contract_gw, contract_notice, contract_online, terms, contract_
         # the share of each contract's cancellable GW that goes under notice now
         scratch[_WANT * LANES + lane] = wanted / remaining if remaining > 0.0 else 0.0
     for k in range(contract_var.shape[0]):
-        if contract_var[k, CONTRACT_COMPANY] != c or terms[k, TERM_BINDING] >= ALL_BINDING:
+        if not _cancellable_of(contract_var, terms, k, c):
             continue
         binding = terms[k, TERM_BINDING]
         # of a notice given now, 1 - min(notice, 1) takes effect this year: what was cancelled
