@@ -23,7 +23,8 @@ from .histogram import N_BINS, bin_index
 from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE,
                     OUT_COVERAGE_ECONOMIC, OUT_COVERAGE_POOLED, OUT_DEFAULT, OUT_DISTRESS, OUT_GAP,
                     OUT_NEW_MONEY, OUT_PV_COST, OUT_PV_EARNINGS, PATH_CANCELLED, PATH_COST, PATH_EARNINGS,
-                    PATH_INFLOW, PATH_RAISED, PATH_REVENUE, PATH_RUNRATE, PATH_SUPPLY_BOUND, company_paths, entity_outcomes)
+                    PATH_INFLOW, PATH_RAISED, PATH_REVENUE, PATH_RUNRATE, PATH_SUPPLY_BOUND, company_paths,
+                    entity_outcomes)
 from .rng import draw_offset, fill_normals
 from .sampling import fill_fixed, sample_values
 

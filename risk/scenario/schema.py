@@ -609,7 +609,8 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
         discount = None
     else:
         discount = collector.run(check_prior, doc["discount_rate"], "discount_rate", "discount_rate", source)
-    financing = collector.run(check_prior, doc.get("financing_rate", DEFAULT_FINANCING_RATE), "financing_rate", "financing_rate", source)
+    financing = collector.run(check_prior, doc.get("financing_rate", DEFAULT_FINANCING_RATE), "financing_rate",
+                              "financing_rate", source)
     market = collector.run(_funding_market, doc["funding_market"], source) if "funding_market" in doc else None
     loading = collector.run(_number, doc.get("demand_correlation", 0.0), "demand_correlation", source)
     recovery = collector.run(_number, doc.get("equity_recovery", DEFAULT_EQUITY_RECOVERY), "equity_recovery", source)
