@@ -14,13 +14,14 @@ from typing import Callable
 
 import numpy as np
 
-from . import engine
+from . import cluster, engine, exposure, posterior
 from .kernels import simulate as k
 from ._version import __version__
 from .errors import InputError
 from .result import QUANTILES, EntityStats, entity_stats, wilson_interval
 from .scenario import Scenario, load_scenario
 from .scenario.compile import compile_scenario
+from .scenario.observations import load_observations, observation_array
 
 MAX_DRAWS = 2**52  # each seed's draw streams are disjoint up to here (kernels.rng)
 
@@ -90,6 +91,7 @@ class Result:
     kept: object = None  # engine.Records of the kept draws (``keep=``), or None
     posterior: object = None  # posterior.Posterior when observations were given, or None
     providers: dict | None = None  # per-provider exposure (``by_provider=True``), or None
+    executor: dict | None = None  # where it ran: {"executor": "threads", "threads": n} or the Dask cluster
 
     def to_xarray(self):
         """The kept draws as an ``xarray.Dataset`` (dims ``draw``, ``company``, ``year``); see ``risk.labelled``."""
@@ -177,6 +179,7 @@ class Result:
             "seed": self.seed,
             "draws": self.draws,
             "threads": self.threads,
+            "executor": self.executor or {"executor": "threads", "threads": self.threads},
             "chunk_size": self.chunk_size,
             "sampler": self.sampler,
             "stopping": self.stopping,
@@ -316,14 +319,12 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     targets = _check_targets(target_mcse, target_rel_err)
     if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
         raise InputError(f"{keep!r} is not a number of draws to keep", source="keep", allowed="an integer >= 1")
-    if client is not None and sampler == "rqmc":
-        raise InputError("the rqmc sampler runs locally", source="sampler", allowed="mc or antithetic on a cluster")
-    if by_provider and (sampler != "mc" or client is not None):
-        raise InputError("provider exposure settles plain Monte Carlo draws run here", source="by_provider",
-                         allowed="sampler mc, no client")
-    if observations is not None and (sampler != "mc" or client is not None or targets):
-        raise InputError("observations weight plain Monte Carlo draws run here", source="observations",
-                         allowed="sampler mc, no client, no target")
+    if by_provider and sampler != "mc":
+        raise InputError("provider exposure settles plain Monte Carlo draws", source="by_provider",
+                         allowed="sampler mc")
+    if observations is not None and (sampler != "mc" or targets):
+        raise InputError("observations weight plain Monte Carlo draws of a fixed number", source="observations",
+                         allowed="sampler mc, no target")
     if keep is not None and sampler == "rqmc":
         raise InputError("kept draws are not available with rqmc", source="keep",
                          allowed="keep with --sampler mc or antithetic")
@@ -335,52 +336,47 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     chunk_size = engine.sampler_chunk_size(check_chunk_size(chunk_size), sampler)
     loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
     compiled = compile_scenario(loaded)
+    executor = executor_for(threads, client)
     start = time.perf_counter()
     if targets:
-        accumulators, stopping = _run_to_target(compiled, loaded, draws=draws, seed=seed, threads=threads,
+        accumulators, stopping = _run_to_target(compiled, loaded, draws=draws, seed=seed, executor=executor,
                                                 chunk_size=chunk_size, sampler=sampler, replicates=replicates,
-                                                targets=targets, max_draws=max_draws, progress=progress,
-                                                client=client)
+                                                targets=targets, max_draws=max_draws, progress=progress)
     else:
-        accumulators, stopping = _run_once(compiled, draws=draws, seed=seed, threads=threads,
+        accumulators, stopping = _run_once(compiled, draws=draws, seed=seed, executor=executor,
                                            chunk_size=chunk_size, sampler=sampler, replicates=replicates,
-                                           progress=progress, client=client), None
+                                           progress=progress), None
     result = make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
-                         wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping)
+                         wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping,
+                         executor=executor.describe())
     if by_provider:
-        from . import exposure
-
-        result.providers = exposure.run(compiled, draws=result.draws, seed=seed, threads=threads,
-                                        chunk_size=chunk_size)
+        result.providers = exposure.run(compiled, draws=result.draws, seed=seed, chunk_size=chunk_size,
+                                        executor=executor)
     if observations is not None:
-        from . import posterior
-        from .scenario.observations import load_observations, observation_array
-
         observed = load_observations(observations, loaded)
         found = posterior.run(compiled, observation_array(observed, loaded), draws=draws, seed=seed,
-                              threads=threads, chunk_size=chunk_size)
+                              chunk_size=chunk_size, executor=executor)
         result.posterior = posterior.summarise(found, loaded, result, observed, draws)
     if keep is not None:
         total = accumulators.draws
         count = min(keep, total)
         indices = ((np.arange(count) + 0.5) * (total / count)).astype(np.int64)
         result.kept = engine.record(compiled, z_keys=engine.score_keys(compiled, seed), indices=indices,
-                                    sampler=sampler, keep_values=True, keep_paths=True, threads=threads)
+                                    sampler=sampler, keep_values=True, keep_paths=True, executor=executor)
     return result
 
 
-def _run_once(compiled, *, draws, seed, threads, chunk_size, sampler, replicates, progress, resume=None,
-              client=None):
-    if client is not None:
-        from . import cluster
+def executor_for(threads: int, client=None):
+    """Where passes run: this machine's ``threads``, or the Dask cluster of ``client``."""
+    return cluster.Dask(client) if client is not None else engine.Threads(threads)
 
-        return cluster.run(client, compiled, draws=draws, seed=seed, chunk_size=chunk_size, sampler=sampler,
-                           progress=progress, resume=resume)
+
+def _run_once(compiled, *, draws, seed, executor, chunk_size, sampler, replicates, progress, resume=None):
     if sampler == "rqmc":
-        return engine.run_rqmc(compiled, draws=draws, seed=seed, threads=threads, replicates=replicates,
-                               progress=progress, resume=resume)
-    return engine.run(compiled, draws=draws, seed=seed, threads=threads, chunk_size=chunk_size,
-                      sampler=sampler, progress=progress, resume=resume)
+        return engine.run_rqmc(compiled, draws=draws, seed=seed, replicates=replicates, progress=progress,
+                               resume=resume, executor=executor)
+    return engine.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size, sampler=sampler, progress=progress,
+                      resume=resume, executor=executor)
 
 
 def _check_targets(target_mcse, target_rel_err) -> dict:
@@ -423,19 +419,19 @@ def _worst_ratio(loaded, accumulators, sampler, targets) -> tuple[float, str]:
     return worst, which
 
 
-def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sampler, replicates, targets,
-                   max_draws, progress, client=None):
+def _run_to_target(compiled, loaded, *, draws, seed, executor, chunk_size, sampler, replicates, targets,
+                   max_draws, progress):
     cap = max_draws or 1000 * draws
     if sampler == "rqmc":
         points = engine.rqmc_points(draws, replicates)
-        accumulators = _run_once(compiled, draws=points * replicates, seed=seed, threads=threads,
+        accumulators = _run_once(compiled, draws=points * replicates, seed=seed, executor=executor,
                                  chunk_size=chunk_size, sampler=sampler, replicates=replicates, progress=progress)
     else:
         # rounds end on whole blocks of chunks to resume exactly; the last may be cut at the cap
         block = engine.BATCH_CHUNKS * chunk_size
         first = min(cap, -(-draws // block) * block)
-        accumulators = _run_once(compiled, draws=first, seed=seed, threads=threads, chunk_size=chunk_size,
-                                 sampler=sampler, replicates=replicates, progress=progress, client=client)
+        accumulators = _run_once(compiled, draws=first, seed=seed, executor=executor, chunk_size=chunk_size,
+                                 sampler=sampler, replicates=replicates, progress=progress)
     rounds = 1
     while True:
         ratio, which = _worst_ratio(loaded, accumulators, sampler, targets)
@@ -448,14 +444,14 @@ def _run_to_target(compiled, loaded, *, draws, seed, threads, chunk_size, sample
             more = max(accumulators.batches.shape[0] + 1, math.ceil(wanted / points))
             if more * points > cap:
                 break
-            accumulators = _run_once(compiled, draws=more * points, seed=seed, threads=threads,
+            accumulators = _run_once(compiled, draws=more * points, seed=seed, executor=executor,
                                      chunk_size=chunk_size, sampler=sampler, replicates=more,
                                      progress=progress, resume=accumulators)
         else:
             total = min(cap, math.ceil(wanted / block) * block)
-            accumulators = _run_once(compiled, draws=total, seed=seed, threads=threads, chunk_size=chunk_size,
+            accumulators = _run_once(compiled, draws=total, seed=seed, executor=executor, chunk_size=chunk_size,
                                      sampler=sampler, replicates=replicates, progress=progress,
-                                     resume=accumulators, client=client)
+                                     resume=accumulators)
         rounds += 1
     met = ratio <= 1.0
     return accumulators, {**targets, "met": met, "rounds": rounds, "draws": accumulators.draws,
@@ -483,7 +479,8 @@ def check_chunk_size(chunk_size) -> int:
 
 
 def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chunk_size: int,
-                wall_seconds: float, sampler: str = "mc", stopping: dict | None = None) -> Result:
+                wall_seconds: float, sampler: str = "mc", stopping: dict | None = None,
+                executor: dict | None = None) -> Result:
     """Turn merged accumulators into a :class:`Result`."""
     entities = {
         name: entity_stats(name, accumulators.counts[e], accumulators.hists[e],
@@ -494,7 +491,7 @@ def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chun
     stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     return Result(scenario=loaded, entities=entities, draws=accumulators.draws, seed=seed, threads=threads,
                   chunk_size=chunk_size, wall_seconds=wall_seconds, timestamp=stamp, sampler=sampler,
-                  stopping=stopping)
+                  stopping=stopping, executor=executor)
 
 
 def write_atomic(path: str | Path, text: str) -> None:

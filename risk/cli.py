@@ -41,6 +41,10 @@ SetOption = Annotated[Optional[list[str]], typer.Option("--set", help=_SET_HELP)
 ScaleOption = Annotated[Optional[list[str]], typer.Option("--scale", help=_SCALE_HELP)]
 ShiftOption = Annotated[Optional[list[str]], typer.Option("--shift", help=_SHIFT_HELP)]
 StressOption = Annotated[Optional[list[str]], typer.Option("--stress", help=_STRESS_HELP)]
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786 (same numbers as here).")]
+ClusterOption = Annotated[Optional[str], typer.Option(
+    "--cluster", help="Run on a local Dask cluster: local:N worker processes (same numbers as here).")]
 
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 _DRAWS = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+]?[0-9]+)?)\s*([kKMGBT]?)\s*$")
@@ -186,8 +190,8 @@ def simulate(
     max_draws: Optional[str] = typer.Option(None, "--max-draws", help="Cap for --target-* rounds (default 1000 x --draws)."),
     by: Optional[str] = typer.Option(None, "--by", help="'provider': also settle payments per provider and investor."),
     observations: Optional[str] = typer.Option(None, "--observations", help="A CSV of reported numbers ('default': the shipped one): also report the PSIS posterior."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", help="Run on a local Dask cluster: local:N worker processes."),
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
     bar = _Progress(progress or sys.stderr.isatty())
@@ -199,16 +203,8 @@ def simulate(
         options = dict(overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
                        replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
                        max_draws=cap, observations=observations, by_provider=_by_provider(by))
-        if scheduler or cluster:
-            # everything about the input is checked before the cluster is touched
-            from .scenario.compile import compile_scenario
-
-            compiled = compile_scenario(api.resolve_scenario(scenario, overrides=options["overrides"],
-                                                             stress=stress))
-            from . import cluster as dask_cluster
-
-            handle = dask_cluster.connect(scheduler=scheduler, cluster=cluster)
-            handle.client.run(dask_cluster.warm_up, compiled)
+        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario, overrides=options["overrides"],
+                                                                      stress=stress)])
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar,
                               client=handle.client if handle else None, **options)
     except InputError as err:
@@ -240,6 +236,27 @@ def simulate(
         else:
             console.print(f"[bold yellow]target not met[/]: stopped at --max-draws {stop['max_draws']:,}; "
                           f"limiting: {stop['limiting']}", highlight=False)
+
+
+def _connect(scheduler, cluster, scenarios):
+    """A Dask client for ``--scheduler``/``--cluster`` (None without), workers warmed on ``scenarios``.
+
+    Called after the inputs are validated: nothing is submitted for a bad input.
+    """
+    if not scheduler and not cluster:
+        return None
+    from . import cluster as dask_cluster
+    from .scenario.compile import compile_scenario
+
+    compiled = [compile_scenario(s) for s in scenarios]
+    handle = dask_cluster.connect(scheduler=scheduler, cluster=cluster)
+    try:
+        for one in compiled[:1]:  # the kernels are the same for every scenario
+            handle.client.run(dask_cluster.warm_up, one)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 def _check_run_options(seed, threads) -> None:
@@ -282,21 +299,30 @@ def compare(
     scale_b: Optional[list[str]] = typer.Option(None, "--scale-b", help="Scale on B: KEY=FACTOR. Repeatable."),
     shift_a: Optional[list[str]] = typer.Option(None, "--shift-a", help="Shift on A: KEY=DELTA. Repeatable."),
     shift_b: Optional[list[str]] = typer.Option(None, "--shift-b", help="Shift on B: KEY=DELTA. Repeatable."),
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Compare B with A on common random numbers: differences with paired errors."""
     from .paired import compare as run_compare
 
     bar = _Progress(progress or sys.stderr.isatty())
+    handle = None
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
+        sides = {"overrides_a": _overrides(set_a, scale_a, shift_a), "overrides_b": _overrides(set_b, scale_b, shift_b),
+                 "stress_a": stress_a, "stress_b": stress_b}
+        handle = _connect(scheduler, cluster,
+                          [api.resolve_scenario(a, overrides=sides["overrides_a"], stress=stress_a),
+                           api.resolve_scenario(b, overrides=sides["overrides_b"], stress=stress_b)])
         comparison = run_compare(a, b, draws=n, seed=seed, threads=threads, progress=bar,
-                                 overrides_a=_overrides(set_a, scale_a, shift_a),
-                                 overrides_b=_overrides(set_b, scale_b, shift_b),
-                                 stress_a=stress_a, stress_b=stress_b)
+                                 client=handle.client if handle else None, **sides)
     except InputError as err:
         bar.close()
         _fail(err)
+    finally:
+        if handle is not None:
+            handle.close()
     bar.close()
     if _emit_json(comparison.to_dict(), out=out, as_json=as_json):
         return
@@ -348,15 +374,23 @@ def exposure(
     scales: ScaleOption = None,
     shifts: ShiftOption = None,
     stress: StressOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Who holds the bag: revenue at risk, round-trip money and investment losses per provider."""
+    handle = None
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
+        overrides = _overrides(sets, scales, shifts)
+        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario, overrides=overrides, stress=stress)])
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, by_provider=True,
-                              overrides=_overrides(sets, scales, shifts), stress=stress)
+                              overrides=overrides, stress=stress, client=handle.client if handle else None)
     except InputError as err:
         _fail(err)
+    finally:
+        if handle is not None:
+            handle.close()
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
     Console().print(_provider_table(result))
@@ -387,14 +421,22 @@ def calibrate(
     threads: ThreadsOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Update the priors with what was reported: PSIS-weighted posterior, every prior, the verdict's shift."""
+    handle = None
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations)
+        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario)])
+        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations,
+                              client=handle.client if handle else None)
     except InputError as err:
         _fail(err)
+    finally:
+        if handle is not None:
+            handle.close()
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
     console = Console()

@@ -1,15 +1,15 @@
 """Run the engine on a Dask cluster (``dask.distributed``): same draws, same numbers.
 
-A run is cut into blocks of ``engine.BATCH_CHUNKS`` chunks, one task each.
-A block's random streams depend only on the seed and its chunks' draw
+:class:`Dask` is an executor of ``risk.engine`` passes: one task per block
+of a pass.  A block's random streams depend only on the seed and its draw
 numbers, so any worker can run any block, and a block recomputed after a
-worker dies is the same block.  Integer accumulators (counts, histograms)
-are added in a tree of tasks on the workers; the client receives only each
-block's small floating-point sums and adds them in block order, exactly as
-``engine.run`` does locally: the result is bit-identical to a local run with
-the same seed and chunk size, for any number of workers.  Memory per worker
-is that of one block (the histograms, about 10 MB per entity set), whatever
-the number of draws.
+worker dies is the same block.  Exact accumulators (counts, histograms) are
+merged in a tree of tasks on the workers; the client receives only each
+block's small ordered part (floating-point sums) and adds them in block
+order, exactly as ``engine.Threads`` does locally: the result is
+bit-identical to a local run with the same seed and chunk size, for any
+number of workers.  Memory per worker is that of one block (the histograms,
+about 10 MB per entity set), whatever the number of draws.
 
 Workers compile the kernels once each (``warm_up``); on one machine they
 share the numba cache of ``risk._cache``, so after the first local run they
@@ -21,11 +21,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
-
 from . import engine
 from .errors import InputError
-from .kernels import simulate as k
 
 CONNECT_TIMEOUT = 10  # seconds to reach a scheduler before giving up
 
@@ -86,74 +83,73 @@ def warm_up(compiled) -> int:
     return os.getpid()
 
 
-def _block_task(compiled, seed, first, size, chunk_size, draws, sampler, threads):
-    n_entities = compiled.n_companies + 1
-    slots = engine.slot_count(threads, size)
-    counts, hists, chunk_sums = k.allocate(slots, n_entities, compiled.horizon, size)
-    z_keys = engine.score_keys(compiled, seed)
-    block_sums, block_batches = engine.run_block(compiled, z_keys, first, size, chunk_size, draws, sampler,
-                                                 counts, hists, chunk_sums)
-    return {"counts": counts.sum(axis=0), "hists": hists.sum(axis=0), "sums": block_sums, "batches": block_batches}
+def _task(job, index, threads):
+    # one block of a pass on a worker: its exact part merged over the worker's threads, and its ordered part
+    slots = engine.slot_count(threads, job.tasks(index))
+    exact = job.new_exact(slots)
+    ordered = job.run_block(index, job.scratch(slots), exact)
+    return job.finish(exact), ordered
 
 
-def _floats(block):
-    return block["sums"], block["batches"]
+def _exact(found):
+    return found[0]
 
 
-def _add_integers(a, b):
-    return {"counts": a["counts"] + b["counts"], "hists": a["hists"] + b["hists"]}
+def _ordered(found):
+    return found[1]
 
 
-def run(client, compiled, *, draws: int, seed: int, chunk_size: int = engine.DEFAULT_CHUNK_SIZE,
-        sampler: str = "mc", progress=None, resume: engine.Accumulators | None = None) -> engine.Accumulators:
-    """``engine.run`` on a Dask cluster: one task per block, integers reduced on the workers.
+def _combine(job, a, b):
+    return job.combine(a, b)
 
-    Parameters are those of :func:`risk.engine.run`; ``client`` is a
-    ``distributed.Client``.  Threads per task: the worker's thread count.
+
+class Dask:
+    """Run passes on a Dask cluster: one task per block, exact parts merged on the workers.
+
+    Parameters
+    ----------
+    client : distributed.Client
     """
-    from distributed import as_completed
 
-    if sampler not in ("mc", "antithetic"):
-        raise InputError(f"the {sampler} sampler runs locally", source="sampler",
-                         allowed="mc or antithetic on a cluster")
-    chunk_size = engine.sampler_chunk_size(chunk_size, sampler)
-    n_chunks = -(-draws // chunk_size)
-    start = resume.next_chunk if resume is not None else 0
-    compiled_future = client.scatter(compiled, broadcast=True)
-    threads = max(1, min(client.nthreads().values(), default=1))
-    blocks = []
-    for first in range(start, n_chunks, engine.BATCH_CHUNKS):
-        size = min(engine.BATCH_CHUNKS, n_chunks - first)
-        blocks.append(client.submit(_block_task, compiled_future, seed, first, size, chunk_size, draws, sampler,
-                                    threads, pure=False))
-    floats = [client.submit(_floats, block, pure=False) for block in blocks]
-    level, blocks = blocks, None  # hold no leaf: a block's histograms are freed once added
-    while len(level) > 1:  # a tree of additions on the workers
-        level = [client.submit(_add_integers, level[i], level[i + 1]) if i + 1 < len(level) else level[i]
-                 for i in range(0, len(level), 2)]
-    totals = resume.sums.copy() if resume is not None else np.zeros((compiled.n_companies + 1,
-                                                                       k.n_floats(compiled.horizon)))
-    batches = resume.batches.copy() if resume is not None else np.zeros((engine.ERROR_BATCHES,
-                                                                         compiled.n_companies + 1, engine.N_B))
-    done = 0
-    block_draws = engine.BATCH_CHUNKS * chunk_size
-    for _ in as_completed(floats):
-        done += 1
-        if progress is not None:
-            progress(min(start * chunk_size + done * block_draws, draws), draws)
-    for future in floats:  # in block order: the local arithmetic
-        block_sums, block_batches = future.result()
-        totals += block_sums
-        batches += block_batches
-    integers = level[0].result()
-    result = engine.Accumulators(draws=draws - start * chunk_size, counts=integers["counts"],
-                                 hists=integers["hists"], sums=totals, horizon=compiled.horizon,
-                                 batches=batches, next_chunk=n_chunks)
-    if resume is not None:
-        result.draws += resume.draws
-        result.counts = result.counts + resume.counts
-        result.hists = result.hists + resume.hists
-    return result
+    def __init__(self, client):
+        self.client = client
+
+    @property
+    def threads(self) -> int:
+        """Threads over all workers."""
+        return int(sum(self.client.nthreads().values()))
+
+    def describe(self) -> dict:
+        """The executor, for a result's provenance: the scheduler's address and the workers."""
+        return {"executor": "dask", "scheduler": self.client.scheduler.address,
+                "workers": len(self.client.nthreads()), "threads": self.threads}
+
+    def run(self, job, block_range: range, *, progress=None, state=None) -> tuple:
+        """``engine.Threads.run`` on the cluster: the same numbers, bit for bit."""
+        from distributed import as_completed
+
+        client = self.client
+        job_future = client.scatter(job, broadcast=True)
+        threads = max(1, min(client.nthreads().values(), default=1))
+        found = [client.submit(_task, job_future, index, threads, pure=False) for index in block_range]
+        ordered = [client.submit(_ordered, block, pure=False) for block in found]
+        level = [client.submit(_exact, block, pure=False) for block in found]
+        found = None  # hold no leaf: a block's histograms are freed once added
+        while len(level) > 1:  # a tree of exact merges on the workers
+            level = [client.submit(_combine, job_future, level[i], level[i + 1], pure=False)
+                     if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+        total = sum(job.block_draws(index) for index in block_range)
+        where = {future.key: index for future, index in zip(ordered, block_range)}
+        done = 0
+        for future in as_completed(ordered):
+            done += job.block_draws(where[future.key])
+            if progress is not None:
+                progress(done, total)
+        acc = job.start() if state is None else state[1]
+        for future in ordered:  # in block order: the local arithmetic
+            acc = job.fold(acc, future.result())
+        exact = level[0].result() if level else job.finish(job.new_exact(1))
+        return (exact if state is None else job.combine(state[0], exact)), acc
 
 
-__all__ = ["ClusterHandle", "connect", "run", "warm_up"]
+__all__ = ["ClusterHandle", "Dask", "connect", "warm_up"]

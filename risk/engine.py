@@ -1,10 +1,26 @@
-"""Orchestration: plan chunks, run the kernel batch by batch, merge accumulators.
+"""Orchestration: every computation over draws is a *pass*, and one runner executes passes.
 
-The Python layer never touches a draw: it plans fixed-size chunks, calls the
-kernel on batches of chunks (one thread per slot, :func:`in_slots`), adds
-the batch's per-chunk sums in chunk order and reports progress between
-batches.  Memory is the
-accumulators (a few tens of MB) whatever the number of draws.
+A pass is a plan of blocks (each a batch of chunks of draws), a kernel that
+fills a block's accumulators, and an exact merge.  Its accumulators come in
+two kinds:
+
+*exact*
+    integers (counts, histograms; a posterior's largest log-weights), per
+    thread slot while a block runs, merged by addition in any order;
+*ordered*
+    floating-point sums (and kept draws), one per block, merged in block
+    order.  Within a block they are added chunk by chunk from zero.
+
+So a pass gives bit-identical numbers whether its blocks run here one after
+another on any number of threads (:class:`Threads`) or as tasks on a Dask
+cluster (``risk.cluster.Dask``), for the same seed and chunk size.  The
+Python layer never touches a draw; memory is the accumulators (a few tens of
+MB), whatever the number of draws.
+
+The passes: :class:`SimulatePass` (``mc`` and ``antithetic``, one or ``M``
+calibrations), :class:`RqmcPass`, :class:`ExposurePass`,
+:class:`LogWeightPass` and :class:`WeightedPass` (the posterior's two) and
+:class:`RecordPass` (kept draws).
 
 Three samplers feed the kernel its normal scores:
 
@@ -31,13 +47,16 @@ for ``rqmc`` each replicate is a batch.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numba
 import numpy as np
 
+from .kernels import exposure as kx
+from .kernels import observe as ko
 from .kernels import simulate as k
+from .kernels.histogram import N_BINS
 from .kernels.rng import seed_key, stream_keys
 from .scenario.compile import CompiledScenario
 
@@ -46,7 +65,9 @@ BATCH_CHUNKS = 16
 MAX_SEED = 2**63 - 1
 SAMPLERS = {"mc": k.SAMPLER_MC, "antithetic": k.SAMPLER_ANTITHETIC, "rqmc": k.SAMPLER_SCORES}
 ERROR_BATCHES = 32
-RQMC_BLOCK = 8192  # Sobol points generated and simulated at a time (memory: block x scores x 8 bytes)
+RQMC_BLOCK = 8192  # Sobol points generated and simulated per block (memory: block x scores x 8 bytes)
+RQMC_CHUNK = 1024  # points per chunk: the summation unit, whatever the thread count
+RECORD_TASK = 64 * k.LANES  # kept draws per task of kernels.simulate.record_draws
 
 # Columns of ``Accumulators.batches``.
 B_DRAWS = 0
@@ -59,15 +80,26 @@ N_B = 5
 
 @dataclass
 class Accumulators:
-    """Merged streaming statistics of a run (see ``kernels.simulate`` for the layout)."""
+    """Merged streaming statistics of a run (see ``kernels.simulate`` for the layout).
 
-    draws: int
+    With ``M`` calibrations (judgement) every field but ``cal_counts`` and
+    ``y_sums`` is over all ``M x draws`` model runs: the mixture.
+    """
+
+    draws: int  # draws per calibration (inner draws)
     counts: np.ndarray   # (n_entities, n_counts) int64
     hists: np.ndarray    # (n_entities, n_histograms, N_BINS) int64
     sums: np.ndarray     # (n_entities, n_floats) float64
     horizon: int
     batches: np.ndarray | None = None  # (n_batches, n_entities, N_B): draws, shortfalls, distress, gap sum, defaults
-    next_chunk: int = 0  # where a resumed run continues (mc and antithetic)
+    next_chunk: int = 0  # where a resumed run continues: the next block (mc, antithetic) or replicate (rqmc)
+    cal_counts: np.ndarray | None = None  # (M, n_entities, J_N) int64: each calibration's shortfalls, defaults
+    y_sums: np.ndarray | None = None  # (n_entities, J_N) int64: sum over draws of (calibrations short)**2
+
+    @property
+    def runs(self) -> int:
+        """Model runs: draws times calibrations."""
+        return self.draws * (1 if self.cal_counts is None else self.cal_counts.shape[0])
 
 
 def slot_count(threads: int, tasks: int) -> int:
@@ -100,110 +132,186 @@ def in_slots(kernel: Callable, slot_blocks: list, *args) -> None:
             future.result()
 
 
-def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: Callable[[int, int], None] | None = None,
-        chunks: range | None = None, sampler: str = "mc",
-        resume: Accumulators | None = None) -> Accumulators:
-    """Simulate ``draws`` draws of a compiled scenario (``mc`` or ``antithetic``).
+# The runner
 
-    Parameters
-    ----------
-    compiled : CompiledScenario
-    draws : int
-        Number of draws, >= 1.
-    seed : int
-        In ``[0, 2**63)``; the same seed gives bit-identical accumulators for
-        any ``threads`` (and the same ``chunk_size``).
-    threads : int
-        Threads to use (at most ``numba.config.NUMBA_NUM_THREADS``; see :func:`in_slots`).
-    chunk_size : int
-        Draws per chunk: the unit of the floating-point summation order
-        (rounded up to an even number for ``antithetic``, so pairs never split).
-    progress : callable, optional
-        Called as ``progress(done, draws)`` after every batch.
-    chunks : range, optional
-        Run only these chunks of the ``draws``-draw plan (a batch of a paired
-        comparison); their draws are the very draws of a full run.
-    sampler : {"mc", "antithetic"}
-        Where the normal scores come from (``rqmc`` runs through :func:`run_rqmc`).
-    resume : Accumulators, optional
-        Continue a run of the same plan: add chunks ``resume.next_chunk ..``
-        to it.  A run of ``n`` draws made in rounds is bit-identical to one
-        made at once.
 
-    Returns
-    -------
-    Accumulators
+class Pass:
+    """One kind of computation over draws (see the module docstring); subclasses fill in the kernel.
+
+    A pass is plain data (it is shipped to Dask workers): the compiled
+    scenario and the plan.  Blocks are numbered ``0 .. n_blocks - 1``.
     """
-    horizon = compiled.horizon
-    n_entities = compiled.n_companies + 1
-    chunk_size = sampler_chunk_size(chunk_size, sampler)
-    n_chunks = -(-draws // chunk_size)
-    if chunks is None:
-        chunks = range(resume.next_chunk if resume is not None else 0, n_chunks)
-    slots = slot_count(threads, len(chunks))
-    counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
-    if resume is not None:
-        totals, batches = resume.sums.copy(), resume.batches.copy()
-    else:
-        totals = np.zeros((n_entities, k.n_floats(horizon)))
-        batches = np.zeros((ERROR_BATCHES, n_entities, N_B))
-    z_keys = score_keys(compiled, seed)
-    slot_blocks = blocks(compiled, slots)
-    for first in range(chunks.start, chunks.stop, BATCH_CHUNKS):
-        size = min(BATCH_CHUNKS, chunks.stop - first)
-        block_sums, block_batches = run_block(compiled, z_keys, first, size, chunk_size, draws, sampler,
-                                              counts, hists, batch_sums[:size], slot_blocks)
-        totals += block_sums  # blocks in order: the same arithmetic on a cluster (risk.cluster)
-        batches += block_batches
-        if progress is not None:
-            progress(min((first + size) * chunk_size, draws), draws)
-    done = min(chunks.stop * chunk_size, draws) - chunks.start * chunk_size
-    result = Accumulators(draws=done, counts=counts.sum(axis=0), hists=hists.sum(axis=0),
-                          sums=totals, horizon=horizon, batches=batches, next_chunk=chunks.stop)
-    if resume is not None:
-        result.draws += resume.draws
-        result.counts += resume.counts
-        result.hists += resume.hists
-    return result
+
+    compiled: CompiledScenario
+
+    def n_blocks(self) -> int:
+        raise NotImplementedError
+
+    def block_draws(self, index: int) -> int:
+        """Model runs in block ``index`` (progress)."""
+        raise NotImplementedError
+
+    def tasks(self, index: int) -> int:
+        """Parallel tasks in block ``index`` (the most threads it can use)."""
+        raise NotImplementedError
+
+    def scratch(self, slots: int) -> list:
+        return blocks(self.compiled, slots)
+
+    def new_exact(self, slots: int):
+        """Exact accumulators of ``slots`` threads, added to by :meth:`run_block`."""
+        raise NotImplementedError
+
+    def run_block(self, index: int, scratch: list, exact):
+        """Run block ``index`` on ``len(scratch)`` threads; add to ``exact``; return the block's ordered part."""
+        raise NotImplementedError
+
+    def finish(self, exact):
+        """The exact accumulators merged over slots."""
+        return {name: value.sum(axis=0) for name, value in exact.items()}
+
+    def combine(self, a, b):
+        """Two finished exact parts merged (in any order: the merge is exact)."""
+        return {name: a[name] + b[name] for name in a}
+
+    def start(self):
+        """The ordered part before any block."""
+        return None
+
+    def fold(self, acc, ordered):
+        """Add a block's ordered part to ``acc``; blocks come in order."""
+        raise NotImplementedError
+
+
+@dataclass
+class Threads:
+    """Run passes here, on ``threads`` threads (the default executor)."""
+
+    threads: int
+
+    def describe(self) -> dict:
+        return {"executor": "threads", "threads": self.threads}
+
+    def run(self, job: Pass, block_range: range, *, progress: Callable[[int, int], None] | None = None,
+            state: tuple | None = None) -> tuple:
+        """Run blocks ``block_range`` of ``job``; continue from ``state`` (a previous ``run``'s return)."""
+        slots = slot_count(self.threads, max((job.tasks(i) for i in block_range), default=1))
+        scratch = job.scratch(slots)
+        exact = job.new_exact(slots)
+        acc = job.start() if state is None else state[1]
+        total = sum(job.block_draws(i) for i in block_range)
+        done = 0
+        for index in block_range:
+            acc = job.fold(acc, job.run_block(index, scratch, exact))
+            done += job.block_draws(index)
+            if progress is not None:
+                progress(done, total)
+        finished = job.finish(exact)
+        return (finished if state is None else job.combine(state[0], finished)), acc
+
+
+def run_pass(job: Pass, *, executor=None, blocks_to_run: range | None = None,
+             progress: Callable[[int, int], None] | None = None, state: tuple | None = None) -> tuple:
+    """Run a pass (all its blocks, or ``blocks_to_run``) on ``executor`` (default: every core here).
+
+    Returns ``(exact, ordered)``: the merged exact accumulators and the
+    ordered part folded in block order.
+    """
+    executor = executor if executor is not None else Threads(numba.config.NUMBA_NUM_THREADS)
+    block_range = range(job.n_blocks()) if blocks_to_run is None else blocks_to_run
+    return executor.run(job, block_range, progress=progress, state=state)
+
+
+# Simulation
+
+
+@dataclass
+class SimulatePass(Pass):
+    """The headline statistics of ``draws`` draws (``mc`` or ``antithetic``), under one or ``M`` calibrations.
+
+    Block ``b`` holds chunks ``b * BATCH_CHUNKS ..``; ``first_chunk`` offsets
+    the plan (a paired comparison's group of chunks).
+    """
+
+    compiled: CompiledScenario
+    seed: int
+    draws: int
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    sampler: str = "mc"
+    calibrations: k.Calibrations | None = None
+    chunks: range | None = None
+
+    def __post_init__(self):
+        self.chunk_size = sampler_chunk_size(self.chunk_size, self.sampler)
+        if self.chunks is None:
+            self.chunks = range(-(-self.draws // self.chunk_size))
+        if self.calibrations is None:
+            self.calibrations = k.one_calibration(self.compiled.model)
+        self._keys = score_keys(self.compiled, self.seed)
+
+    @property
+    def n_calibrations(self) -> int:
+        return self.calibrations.specs.shape[0]
+
+    def _range(self, index):
+        first = self.chunks.start + index * BATCH_CHUNKS
+        return first, min(BATCH_CHUNKS, self.chunks.stop - first)
+
+    def n_blocks(self):
+        return -(-len(self.chunks) // BATCH_CHUNKS)
+
+    def tasks(self, index):
+        return self._range(index)[1]
+
+    def block_draws(self, index):
+        first, size = self._range(index)
+        return (min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size) * self.n_calibrations
+
+    def new_exact(self, slots):
+        c = self.compiled
+        counts, hists, _, cal_counts, y_sums = k.allocate(slots, c.n_companies + 1, c.horizon, 0,
+                                                          self.n_calibrations)
+        return {"counts": counts, "hists": hists, "cal_counts": cal_counts, "y_sums": y_sums}
+
+    def run_block(self, index, scratch, exact):
+        first, size = self._range(index)
+        c = self.compiled
+        chunk_sums = np.zeros((size, c.n_companies + 1, k.n_floats(c.horizon)))
+        in_slots(k.run_batch, scratch, SAMPLERS[self.sampler], self._keys, scratch[0].no_scores, first, size,
+                 self.chunk_size, self.draws, c.model, self.calibrations, exact["counts"], exact["hists"],
+                 chunk_sums, exact["cal_counts"], exact["y_sums"])
+        block_sums = np.zeros(chunk_sums.shape[1:])
+        k.add_in_order(block_sums, chunk_sums)
+        block_batches = np.zeros((ERROR_BATCHES, chunk_sums.shape[1], N_B))
+        for offset in range(size):
+            chunk = first + offset
+            rows = min((chunk + 1) * self.chunk_size, self.draws) - chunk * self.chunk_size
+            _add_batch(block_batches[chunk % ERROR_BATCHES], chunk_sums[offset], rows * self.n_calibrations)
+        return block_sums, block_batches
+
+    def start(self):
+        c = self.compiled
+        n_entities = c.n_companies + 1
+        return np.zeros((n_entities, k.n_floats(c.horizon))), np.zeros((ERROR_BATCHES, n_entities, N_B))
+
+    def fold(self, acc, ordered):
+        return acc[0] + ordered[0], acc[1] + ordered[1]  # blocks in order: the same arithmetic on a cluster
+
+    def accumulators(self, found: tuple, block_range: range) -> Accumulators:
+        """The :class:`Accumulators` of a :func:`run_pass` of blocks ``0 .. block_range.stop - 1``."""
+        exact, (sums, batches) = found
+        last_chunk = min(self.chunks.start + block_range.stop * BATCH_CHUNKS, self.chunks.stop)
+        draws = min(last_chunk * self.chunk_size, self.draws) - self.chunks.start * self.chunk_size
+        judged = self.n_calibrations > 1
+        return Accumulators(draws=draws, counts=exact["counts"], hists=exact["hists"], sums=sums,
+                            horizon=self.compiled.horizon, batches=batches, next_chunk=block_range.stop,
+                            cal_counts=exact["cal_counts"] if judged else None,
+                            y_sums=exact["y_sums"] if judged else None)
 
 
 def sampler_chunk_size(chunk_size: int, sampler: str) -> int:
     """The chunk size a sampler runs with: antithetic chunks hold whole pairs (rounded up to even)."""
     return chunk_size + chunk_size % 2 if sampler == "antithetic" else chunk_size
-
-
-def run_block(compiled: CompiledScenario, z_keys: np.ndarray, first: int, size: int, chunk_size: int,
-              draws: int, sampler: str, counts: np.ndarray, hists: np.ndarray,
-              chunk_sums: np.ndarray, slot_blocks: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Run chunks ``first .. first + size - 1``: add to ``counts`` and ``hists``, return the block's floats.
-
-    One thread per slot of ``counts`` (:func:`in_slots`), in ``slot_blocks``
-    (allocated here when not given).
-
-    The floating-point sums of a block are added chunk by chunk from zero,
-    and a run adds its blocks in order: so a run is bit-identical whether its
-    blocks run here in sequence or as tasks on a Dask cluster.
-
-    Returns
-    -------
-    (block_sums, block_batches)
-        The block's sums ``(n_entities, n_floats)`` and its error-batch sums
-        ``(ERROR_BATCHES, n_entities, N_B)``.
-    """
-    if slot_blocks is None:
-        slot_blocks = blocks(compiled, counts.shape[0])
-    in_slots(k.run_batch, slot_blocks, SAMPLERS[sampler], z_keys, np.empty((0, 0)), first, size, chunk_size,
-             draws, compiled.model, counts, hists, chunk_sums)
-    block_sums = np.zeros(chunk_sums.shape[1:])
-    k.add_in_order(block_sums, chunk_sums)
-    block_batches = np.zeros((ERROR_BATCHES, chunk_sums.shape[1], N_B))
-    for offset in range(size):
-        chunk = first + offset
-        rows = min((chunk + 1) * chunk_size, draws) - chunk * chunk_size
-        _add_batch(block_batches[chunk % ERROR_BATCHES], chunk_sums[offset], rows)
-    return block_sums, block_batches
 
 
 def _add_batch(batch: np.ndarray, chunk_sums: np.ndarray, size: int) -> None:
@@ -214,84 +322,355 @@ def _add_batch(batch: np.ndarray, chunk_sums: np.ndarray, size: int) -> None:
     batch[:, B_DEFAULT] += chunk_sums[:, k.F_DEFAULT]
 
 
+def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Callable[[int, int], None] | None = None,
+        chunks: range | None = None, sampler: str = "mc", calibrations: k.Calibrations | None = None,
+        resume: Accumulators | None = None, executor=None) -> Accumulators:
+    """Simulate ``draws`` draws of a compiled scenario (``mc`` or ``antithetic``): a :class:`SimulatePass`.
+
+    Parameters
+    ----------
+    compiled : CompiledScenario
+    draws : int
+        Number of draws, >= 1 (per calibration).
+    seed : int
+        In ``[0, 2**63)``; the same seed gives bit-identical accumulators for
+        any ``threads`` or executor (and the same ``chunk_size``).
+    threads : int, optional
+        Threads to use here (default every core); ignored with ``executor``.
+    chunk_size : int
+        Draws per chunk: the unit of the floating-point summation order
+        (rounded up to an even number for ``antithetic``, so pairs never split).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after every block.
+    chunks : range, optional
+        Run only these chunks of the ``draws``-draw plan (a batch of a paired
+        comparison); their draws are the very draws of a full run.
+    sampler : {"mc", "antithetic"}
+    calibrations : kernels.simulate.Calibrations, optional
+        ``M`` sets of priors run on every draw's scores (judgement).
+    resume : Accumulators, optional
+        Continue a run of the same plan from block ``resume.next_chunk``.  A
+        run of ``n`` draws made in rounds is bit-identical to one made at once.
+    executor : Threads or risk.cluster.Dask, optional
+
+    Returns
+    -------
+    Accumulators
+    """
+    job = SimulatePass(compiled, seed, draws, chunk_size, sampler, calibrations, chunks)
+    if executor is None:
+        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    start = resume.next_chunk if resume is not None else 0
+    state = None
+    if resume is not None:
+        exact = dict(job.finish(job.new_exact(1)), counts=resume.counts, hists=resume.hists)
+        if resume.cal_counts is not None:
+            exact.update(cal_counts=resume.cal_counts, y_sums=resume.y_sums)
+        state = (exact, (resume.sums, resume.batches))
+    block_range = range(start, job.n_blocks())
+    found = run_pass(job, executor=executor, blocks_to_run=block_range, progress=progress, state=state)
+    return job.accumulators(found, range(0, job.n_blocks()))
+
+
+# Randomised quasi-Monte Carlo
+
+
 def rqmc_points(draws: int, replicates: int) -> int:
     """Points per RQMC replicate: the power of two that covers ``draws / replicates``."""
     per = max(1, -(-draws // replicates))
     return 1 << max(0, (per - 1).bit_length())
 
 
-def run_rqmc(compiled: CompiledScenario, *, draws: int, seed: int, threads: int, replicates: int = 16,
-             progress: Callable[[int, int], None] | None = None,
-             resume: Accumulators | None = None) -> Accumulators:
+@dataclass
+class RqmcPass(Pass):
+    """``replicates`` scrambled Sobol nets of ``points`` points; block = ``RQMC_BLOCK`` points of one replicate.
+
+    Replicate ``r`` is scrambled with ``numpy.random.default_rng([seed, r])``
+    and a block starts its sequence at its own point (``fast_forward``), so
+    any worker can run any block.  Chunks have ``RQMC_CHUNK`` points whatever
+    the thread count: the same numbers on 1 or 64 threads.
+    """
+
+    compiled: CompiledScenario
+    seed: int
+    points: int
+    first_replicate: int
+    replicates: int
+
+    def __post_init__(self):
+        self.block = min(self.points, RQMC_BLOCK)
+        self.chunk = min(self.block, RQMC_CHUNK)
+        self.dimension = len(self.compiled.arrays["z_active"])
+        if self.dimension > 21201:
+            raise ValueError("scipy's Sobol sequence has at most 21201 dimensions")
+
+    def _per_replicate(self):
+        return self.points // self.block
+
+    def n_blocks(self):
+        return (self.replicates - self.first_replicate) * self._per_replicate()
+
+    def block_draws(self, index):
+        return self.block
+
+    def tasks(self, index):
+        return -(-self.block // self.chunk)
+
+    def new_exact(self, slots):
+        c = self.compiled
+        counts, hists, _, cal_counts, y_sums = k.allocate(slots, c.n_companies + 1, c.horizon, 0)
+        return {"counts": counts, "hists": hists, "cal_counts": cal_counts, "y_sums": y_sums}
+
+    def run_block(self, index, scratch, exact):
+        from scipy.special import ndtri
+        from scipy.stats import qmc
+
+        replicate = self.first_replicate + index // self._per_replicate()
+        position = (index % self._per_replicate()) * self.block
+        sobol = qmc.Sobol(self.dimension, scramble=True, seed=np.random.default_rng([self.seed, replicate]))
+        if position:
+            sobol.fast_forward(position)
+        # a scrambled point is never exactly 0 or 1, but keep the scores finite regardless
+        scores = np.ascontiguousarray(ndtri(np.clip(sobol.random(self.block), 1e-17, 1.0 - 1e-16)))
+        c = self.compiled
+        model = c.model
+        n_chunks = -(-self.block // self.chunk)
+        block_sums = np.zeros((c.n_companies + 1, k.n_floats(c.horizon)))
+        batch = np.zeros((c.n_companies + 1, N_B))
+        z_keys = np.zeros(self.dimension, dtype=np.uint64)
+        calibrations = k.one_calibration(model)
+        for first in range(0, n_chunks, BATCH_CHUNKS):
+            size = min(BATCH_CHUNKS, n_chunks - first)
+            sums = np.zeros((size, c.n_companies + 1, k.n_floats(c.horizon)))
+            in_slots(k.run_batch, scratch, k.SAMPLER_SCORES, z_keys, scores, first, size, self.chunk, self.block,
+                     model, calibrations, exact["counts"], exact["hists"], sums, exact["cal_counts"],
+                     exact["y_sums"])
+            k.add_in_order(block_sums, sums)
+            for offset in range(size):
+                rows = min((first + offset + 1) * self.chunk, self.block) - (first + offset) * self.chunk
+                _add_batch(batch, sums[offset], rows)
+        return replicate, block_sums, batch
+
+    def start(self):
+        c = self.compiled
+        n_entities = c.n_companies + 1
+        return np.zeros((n_entities, k.n_floats(c.horizon))), np.zeros((self.replicates, n_entities, N_B))
+
+    def fold(self, acc, ordered):
+        replicate, sums, batch = ordered
+        batches = acc[1].copy()
+        batches[replicate] += batch
+        return acc[0] + sums, batches
+
+
+def run_rqmc(compiled: CompiledScenario, *, draws: int, seed: int, threads: int | None = None,
+             replicates: int = 16, progress: Callable[[int, int], None] | None = None,
+             resume: Accumulators | None = None, executor=None) -> Accumulators:
     """Randomised quasi-Monte Carlo: ``replicates`` scrambled Sobol nets of ``rqmc_points`` points.
 
-    Replicate ``r`` is scrambled with ``numpy.random.default_rng([seed, r])``,
-    so the same seed gives the same numbers, and a run resumed with more
-    replicates (``resume``) equals one made with all of them at once.
-    ``draws`` is rounded up to ``replicates * 2**m``.
+    The same seed gives the same numbers for any thread count or executor,
+    and a run resumed with more replicates (``resume``) equals one made with
+    all of them at once.  ``draws`` is rounded up to ``replicates * 2**m``.
     """
-    from scipy.special import ndtri
-    from scipy.stats import qmc
-
-    horizon = compiled.horizon
-    n_entities = compiled.n_companies + 1
     points = rqmc_points(draws, replicates)
-    first_replicate = 0 if resume is None else resume.batches.shape[0]
-    dimension = len(compiled.arrays["z_active"])
-    if dimension > 21201:
-        raise ValueError("scipy's Sobol sequence has at most 21201 dimensions")
-    block = min(points, RQMC_BLOCK)
-    chunk = max(256, block // (4 * max(threads, 1)))
-    slots = slot_count(threads, -(-block // chunk))
-    counts, hists, batch_sums = k.allocate(slots, n_entities, horizon, BATCH_CHUNKS)
-    totals = resume.sums.copy() if resume is not None else np.zeros((n_entities, k.n_floats(horizon)))
-    batches = np.zeros((replicates, n_entities, N_B))
+    first = 0 if resume is None else resume.batches.shape[0]
+    job = RqmcPass(compiled, seed, points, first, replicates)
+    state = None
     if resume is not None:
-        batches[:first_replicate] = resume.batches
-    z_keys = np.zeros(dimension, dtype=np.uint64)
-    model = compiled.model
-    slot_blocks = blocks(compiled, slots)
-    total = (replicates - first_replicate) * points
-    done = 0
-    for r in range(first_replicate, replicates):
-        sobol = qmc.Sobol(dimension, scramble=True, seed=np.random.default_rng([seed, r]))
-        for _ in range(points // block):
-            uniforms = sobol.random(block)
-            # a scrambled point is never exactly 0 or 1, but keep the scores finite regardless
-            scores = np.ascontiguousarray(ndtri(np.clip(uniforms, 1e-17, 1.0 - 1e-16)))
-            n_chunks = -(-block // chunk)
-            for first in range(0, n_chunks, BATCH_CHUNKS):
-                size = min(BATCH_CHUNKS, n_chunks - first)
-                sums = batch_sums[:size]
-                in_slots(k.run_batch, slot_blocks, k.SAMPLER_SCORES, z_keys, scores, first, size, chunk, block,
-                         model, counts, hists, sums)
-                k.add_in_order(totals, sums)
-                for offset in range(size):
-                    rows = min((first + offset + 1) * chunk, block) - (first + offset) * chunk
-                    _add_batch(batches[r], sums[offset], rows)
-            done += block
-            if progress is not None:
-                progress(done, total)
-    result = Accumulators(draws=total, counts=counts.sum(axis=0), hists=hists.sum(axis=0), sums=totals,
-                          horizon=horizon, batches=batches, next_chunk=replicates)
-    if resume is not None:
-        result.draws += resume.draws
-        result.counts += resume.counts
-        result.hists += resume.hists
-    return result
+        batches = np.zeros((replicates,) + resume.batches.shape[1:])
+        batches[:first] = resume.batches
+        state = (dict(job.finish(job.new_exact(1)), counts=resume.counts, hists=resume.hists),
+                 (resume.sums, batches))
+    if executor is None:
+        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    exact, (sums, batches) = run_pass(job, executor=executor, progress=progress, state=state)
+    total = replicates * points
+    return Accumulators(draws=total, counts=exact["counts"], hists=exact["hists"], sums=sums,
+                        horizon=compiled.horizon, batches=batches, next_chunk=replicates)
 
 
-def merge(parts: list[Accumulators]) -> Accumulators:
-    """Merge the accumulators of consecutive chunk ranges, in order (exact for counts)."""
-    sums = np.zeros_like(parts[0].sums)
-    for part in parts:  # floating-point sums added in chunk order
-        sums += part.sums
-    batches = None
-    if all(p.batches is not None for p in parts):
-        batches = sum(p.batches for p in parts)
-    return Accumulators(draws=sum(p.draws for p in parts), counts=sum(p.counts for p in parts),
-                        hists=sum(p.hists for p in parts), sums=sums, horizon=parts[0].horizon,
-                        batches=batches, next_chunk=parts[-1].next_chunk)
+# Provider exposure
+
+
+@dataclass
+class ExposurePass(Pass):
+    """Provider settlements of the run's draws (``kernels.exposure``): the same draws as :class:`SimulatePass`."""
+
+    compiled: CompiledScenario
+    seed: int
+    draws: int
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    def __post_init__(self):
+        self._keys = score_keys(self.compiled, self.seed)
+        self._chunks = -(-self.draws // self.chunk_size)
+
+    def _range(self, index):
+        first = index * BATCH_CHUNKS
+        return first, min(BATCH_CHUNKS, self._chunks - first)
+
+    def n_blocks(self):
+        return -(-self._chunks // BATCH_CHUNKS)
+
+    def tasks(self, index):
+        return self._range(index)[1]
+
+    def block_draws(self, index):
+        first, size = self._range(index)
+        return min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size
+
+    def new_exact(self, slots):
+        return {"hists": np.zeros((slots, len(self.compiled.providers) + 1, N_BINS), dtype=np.int64)}
+
+    def run_block(self, index, scratch, exact):
+        first, size = self._range(index)
+        chunk_sums = np.zeros((size, len(self.compiled.providers) + 1, kx.N_S))
+        in_slots(kx.exposure_batch, scratch, self._keys, first, size, self.chunk_size, self.draws,
+                 self.compiled.model, self.compiled.equity_recovery, chunk_sums, exact["hists"])
+        block = np.zeros(chunk_sums.shape[1:])
+        for ci in range(size):  # chunk order: thread-count invariant
+            block += chunk_sums[ci]
+        return block
+
+    def start(self):
+        return np.zeros((len(self.compiled.providers) + 1, kx.N_S))
+
+    def fold(self, acc, ordered):
+        return acc + ordered
+
+
+def run_exposure(compiled: CompiledScenario, *, draws: int, seed: int, threads: int | None = None,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE, executor=None) -> tuple[np.ndarray, np.ndarray]:
+    """Provider settlements: ``(sums, hists)``, ``sums`` (n_providers + 1, N_S) (the last row is the
+    total over providers) and ``hists`` (n_providers + 1, N_BINS) of the unpaid present value."""
+    if executor is None:
+        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    exact, sums = run_pass(ExposurePass(compiled, seed, draws, chunk_size), executor=executor)
+    return sums, exact["hists"]
+
+
+# The posterior's two passes (risk.posterior)
+
+
+@dataclass
+class LogWeightPass(Pass):
+    """Pass 1 of the posterior: the ``keep`` largest log-likelihoods of the draws, and their draw numbers.
+
+    Exact: the largest values of a union are the largest of the parts'
+    largest; ties are broken by draw number, so the merge is order-free.
+    """
+
+    compiled: CompiledScenario
+    seed: int
+    draws: int
+    observations: np.ndarray
+    keep: int
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    def __post_init__(self):
+        self._keys = score_keys(self.compiled, self.seed)
+        self._block = BATCH_CHUNKS * self.chunk_size
+
+    def n_blocks(self):
+        return -(-self.draws // self._block)
+
+    def block_draws(self, index):
+        return min(self._block, self.draws - index * self._block)
+
+    def tasks(self, index):
+        return -(-self.block_draws(index) // RECORD_TASK)
+
+    def new_exact(self, slots):
+        return {"lw": np.empty(0), "draw": np.empty(0, dtype=np.int64), "finite": 0}
+
+    def run_block(self, index, scratch, exact):
+        first = index * self._block
+        out = np.empty(self.block_draws(index))
+        in_slots(ko.log_weights, scratch[:slot_count(len(scratch), self.tasks(index))], k.SAMPLER_MC,
+                 self._keys, first, self.compiled.model, self.observations, out)
+        exact["finite"] += int(np.isfinite(out).sum())
+        merged = self.combine(exact, {"lw": out, "draw": np.arange(first, first + len(out), dtype=np.int64),
+                                      "finite": 0})
+        exact.update(lw=merged["lw"], draw=merged["draw"])
+        return None
+
+    def finish(self, exact):
+        return exact
+
+    def combine(self, a, b):
+        lw = np.concatenate([a["lw"], b["lw"]])
+        draw = np.concatenate([a["draw"], b["draw"]])
+        if len(lw) > self.keep:
+            chosen = np.lexsort((draw, -lw))[:self.keep]  # largest first, then the lower draw number
+            lw, draw = lw[chosen], draw[chosen]
+        return {"lw": lw, "draw": draw, "finite": a["finite"] + b["finite"]}
+
+    def fold(self, acc, ordered):
+        return acc
+
+
+@dataclass
+class WeightedPass(Pass):
+    """Pass 2 of the posterior: weighted statistics of the same draws (``kernels.observe.weighted_batch``)."""
+
+    compiled: CompiledScenario
+    seed: int
+    draws: int
+    observations: np.ndarray
+    lw_max: float
+    tail_draws: np.ndarray
+    tail_lw: np.ndarray
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    def __post_init__(self):
+        self._keys = score_keys(self.compiled, self.seed)
+        self._chunks = -(-self.draws // self.chunk_size)
+
+    def _range(self, index):
+        first = index * BATCH_CHUNKS
+        return first, min(BATCH_CHUNKS, self._chunks - first)
+
+    def n_blocks(self):
+        return -(-self._chunks // BATCH_CHUNKS)
+
+    def tasks(self, index):
+        return self._range(index)[1]
+
+    def block_draws(self, index):
+        first, size = self._range(index)
+        return min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size
+
+    def new_exact(self, slots):
+        n_entities = self.compiled.n_companies + 1
+        n_var = self.compiled.arrays["spec"].shape[0]
+        return {"hists": np.zeros((slots, n_entities, 2, N_BINS), dtype=np.int64),
+                "prior_hists": np.zeros((slots, n_var, N_BINS), dtype=np.int64)}
+
+    def run_block(self, index, scratch, exact):
+        first, size = self._range(index)
+        n_entities = self.compiled.n_companies + 1
+        n_var = self.compiled.arrays["spec"].shape[0]
+        sums = np.zeros((size, n_entities, ko.N_WEIGHTED))
+        prior_sums = np.zeros((size, n_var))
+        in_slots(ko.weighted_batch, scratch, k.SAMPLER_MC, self._keys, first, size, self.chunk_size, self.draws,
+                 self.compiled.model, self.observations, self.lw_max, self.tail_draws, self.tail_lw, sums,
+                 prior_sums, exact["hists"], exact["prior_hists"])
+        total, prior = np.zeros(sums.shape[1:]), np.zeros(n_var)
+        for ci in range(size):  # chunk order: the same numbers for any thread count
+            total += sums[ci]
+            prior += prior_sums[ci]
+        return total, prior
+
+    def start(self):
+        n_var = self.compiled.arrays["spec"].shape[0]
+        return np.zeros((self.compiled.n_companies + 1, ko.N_WEIGHTED)), np.zeros(n_var)
+
+    def fold(self, acc, ordered):
+        return acc[0] + ordered[0], acc[1] + ordered[1]
+
+
+# Kept draws
 
 
 def score_keys(compiled: CompiledScenario, seed: int, *, variant: int = 0) -> np.ndarray:
@@ -319,64 +698,89 @@ class Records:
     new_money: np.ndarray   # (n, n_entities) $B raised
     values: np.ndarray | None = None  # (n, n_variates) sampled priors
     paths: np.ndarray | None = None   # (n, 6, n_entities, horizon): kernels.simulate.KEPT_PATHS
+    calibration: np.ndarray | None = None  # (n,) the calibration of each kept draw (judgement), or None
+
+
+@dataclass
+class RecordPass(Pass):
+    """Per-draw records of the draws ``index`` (kept draws, sensitivity); a block is 16 tasks of draws."""
+
+    compiled: CompiledScenario
+    z_keys: np.ndarray
+    index: np.ndarray
+    sampler: str = "mc"
+    keep_values: bool = False
+    keep_paths: bool = False
+    per_block: int = field(default=16 * RECORD_TASK)
+
+    def n_blocks(self):
+        return -(-len(self.index) // self.per_block)
+
+    def block_draws(self, index):
+        return min(self.per_block, len(self.index) - index * self.per_block)
+
+    def tasks(self, index):
+        return -(-self.block_draws(index) // RECORD_TASK)
+
+    def new_exact(self, slots):
+        return {}
+
+    def finish(self, exact):
+        return {}
+
+    def run_block(self, index, scratch, exact):
+        c = self.compiled
+        draws = self.index[index * self.per_block:index * self.per_block + self.block_draws(index)]
+        n = len(draws)
+        n_entities = c.n_companies + 1
+        outcomes = np.empty((n, n_entities, k.N_RECORDED))
+        values = np.empty((n if self.keep_values else 0, c.arrays["spec"].shape[0]))
+        paths = np.empty((n if self.keep_paths else 0, len(k.KEPT_PATHS), n_entities, c.horizon))
+        in_slots(k.record_draws, scratch[:slot_count(len(scratch), self.tasks(index))], SAMPLERS[self.sampler],
+                 self.z_keys, np.ascontiguousarray(draws), c.model, values, outcomes, paths)
+        return outcomes, values, paths
+
+    def start(self):
+        return []
+
+    def fold(self, acc, ordered):
+        return acc + [ordered]
 
 
 def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None = None,
            indices: np.ndarray | None = None, sampler: str = "mc", keep_values: bool = False,
-           keep_paths: bool = False, threads: int | None = None) -> Records:
+           keep_paths: bool = False, threads: int | None = None, executor=None) -> Records:
     """Per-draw records of draws ``0 .. draws - 1`` or of the draws ``indices``.
 
-    Memory is ``n x (6 n_entities [+ n_variates] [+ 3 n_entities horizon]) x 8``
+    Memory is ``n x (6 n_entities [+ n_variates] [+ 6 n_entities horizon]) x 8``
     bytes: the caller asks for what it needs.
     """
     if sampler not in ("mc", "antithetic"):
         raise ValueError("draws are kept for the mc and antithetic samplers")
     index = np.arange(draws, dtype=np.int64) if indices is None else np.ascontiguousarray(indices, dtype=np.int64)
-    n = len(index)
+    if executor is None:
+        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    job = RecordPass(compiled, z_keys, index, sampler, keep_values, keep_paths)
+    _, parts = run_pass(job, executor=executor)
     n_entities = compiled.n_companies + 1
-    outcomes = np.empty((n, n_entities, k.N_RECORDED))
-    n_var = compiled.arrays["spec"].shape[0]
-    values = np.empty((n if keep_values else 0, n_var))
-    paths = np.empty((n if keep_paths else 0, len(k.KEPT_PATHS), n_entities, compiled.horizon))
-    tasks = -(-n // (64 * k.LANES))  # record_draws's tasks
-    slots = slot_count(numba.config.NUMBA_NUM_THREADS if threads is None else threads, tasks)
-    in_slots(k.record_draws, blocks(compiled, slots), SAMPLERS[sampler], z_keys, index, compiled.model,
-             values, outcomes, paths)
+    outcomes = (np.concatenate([p[0] for p in parts]) if parts else np.empty((0, n_entities, k.N_RECORDED)))
+    values = np.concatenate([p[1] for p in parts]) if keep_values and parts else None
+    paths = np.concatenate([p[2] for p in parts]) if keep_paths and parts else None
     return Records(draw_index=index, coverage=outcomes[:, :, k.R_COVERAGE], funding_gap=outcomes[:, :, k.R_GAP],
                    breakeven=outcomes[:, :, k.R_BREAKEVEN].astype(np.int64),
                    distress=outcomes[:, :, k.R_DISTRESS] > 0.5, default=outcomes[:, :, k.R_DEFAULT] > 0.5,
-                   new_money=outcomes[:, :, k.R_NEW_MONEY],
-                   values=values if keep_values else None, paths=paths if keep_paths else None)
+                   new_money=outcomes[:, :, k.R_NEW_MONEY], values=values, paths=paths)
 
 
-def run_exposure(compiled: CompiledScenario, *, draws: int, seed: int, threads: int,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """Provider settlements of the run's draws (``kernels.exposure``): the same draws as :func:`run`.
+def merge(parts: list[Accumulators]) -> Accumulators:
+    """Merge the accumulators of consecutive chunk ranges, in order (exact for counts)."""
+    sums = np.zeros_like(parts[0].sums)
+    for part in parts:  # floating-point sums added in chunk order
+        sums += part.sums
+    batches = None
+    if all(p.batches is not None for p in parts):
+        batches = sum(p.batches for p in parts)
+    return Accumulators(draws=sum(p.draws for p in parts), counts=sum(p.counts for p in parts),
+                        hists=sum(p.hists for p in parts), sums=sums, horizon=parts[0].horizon,
+                        batches=batches, next_chunk=parts[-1].next_chunk)
 
-    Returns
-    -------
-    (sums, hists)
-        ``sums`` (n_providers + 1, N_S) added chunk by chunk in chunk order
-        (the last row is the total over providers) and ``hists``
-        (n_providers + 1, N_BINS) of the unpaid present value.
-    """
-    from .kernels import exposure as kx
-    from .kernels.histogram import N_BINS
-
-    n_rows = len(compiled.providers) + 1
-    n_chunks = -(-draws // chunk_size)
-    slots = slot_count(threads, n_chunks)
-    hists = np.zeros((slots, n_rows, N_BINS), dtype=np.int64)
-    chunk_sums = np.zeros((BATCH_CHUNKS, n_rows, kx.N_S))
-    totals = np.zeros((n_rows, kx.N_S))
-    z_keys = score_keys(compiled, seed)
-    slot_blocks = blocks(compiled, slots)
-    for first in range(0, n_chunks, BATCH_CHUNKS):
-        size = min(BATCH_CHUNKS, n_chunks - first)
-        in_slots(kx.exposure_batch, slot_blocks, z_keys, first, size, chunk_size, draws, compiled.model,
-                 compiled.equity_recovery, chunk_sums[:size], hists)
-        block = np.zeros_like(totals)
-        for ci in range(size):  # chunk order, then blocks in order: thread-count invariant
-            block += chunk_sums[ci]
-        totals += block
-    return totals, hists.sum(axis=0)

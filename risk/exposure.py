@@ -57,7 +57,9 @@ def provider_stats(sums: np.ndarray, hists: np.ndarray, names: list[str], draws:
     return stats
 
 
-def run(compiled, *, draws: int, seed: int, threads: int, chunk_size: int = engine.DEFAULT_CHUNK_SIZE) -> dict:
+def run(compiled, *, draws: int, seed: int, threads: int | None = None,
+        chunk_size: int = engine.DEFAULT_CHUNK_SIZE, executor=None) -> dict:
     """Settle every draw and summarise per provider (see the module docstring)."""
-    sums, hists = engine.run_exposure(compiled, draws=draws, seed=seed, threads=threads, chunk_size=chunk_size)
+    sums, hists = engine.run_exposure(compiled, draws=draws, seed=seed, threads=threads, chunk_size=chunk_size,
+                                      executor=executor)
     return provider_stats(sums, hists, compiled.providers, draws)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import engine
-from .api import (Result, check_seed, check_threads, check_draws, make_result,
+from .api import (Result, check_seed, check_threads, check_draws, executor_for, make_result,
                   resolve_scenario)
 from .errors import InputError
 from .kernels import simulate as k
@@ -115,7 +115,7 @@ def _label(result: Result) -> str:
 def compare(a: str | Path | None = None, b: str | Path | None = None, *, draws: int = 1_000_000,
             seed: int | None = None, threads: int | None = None,
             overrides_a: dict | None = None, overrides_b: dict | None = None,
-            stress_a=None, stress_b=None, progress=None) -> Comparison:
+            stress_a=None, stress_b=None, progress=None, client=None) -> Comparison:
     """Compare scenario B with scenario A on common random numbers.
 
     Parameters
@@ -135,6 +135,8 @@ def compare(a: str | Path | None = None, b: str | Path | None = None, *, draws: 
         Stress overlays for each side.
     progress : callable, optional
         Called as ``progress(done, total)`` with ``total = 2 * draws``.
+    client : distributed.Client, optional
+        Run on this Dask cluster (``risk.cluster``): the same numbers as here.
 
     Returns
     -------
@@ -155,7 +157,8 @@ def compare(a: str | Path | None = None, b: str | Path | None = None, *, draws: 
     threads = check_threads(threads)
     scenario_a = resolve_scenario(a, overrides=overrides_a, stress=stress_a)
     scenario_b = resolve_scenario(b, overrides=overrides_b, stress=stress_b)
-    return _compare(scenario_a, [scenario_b], draws=draws, seed=seed, threads=threads, progress=progress)[0]
+    return _compare(scenario_a, [scenario_b], draws=draws, seed=seed, executor=executor_for(threads, client),
+                    progress=progress)[0]
 
 
 def compare_stresses(scenario: str | Path | None = None, stresses=(), *, draws: int = 1_000_000,
@@ -170,7 +173,7 @@ def compare_stresses(scenario: str | Path | None = None, stresses=(), *, draws: 
     threads = check_threads(threads)
     base = resolve_scenario(scenario)
     stressed = [resolve_scenario(scenario, stress=overlay) for overlay in stresses]
-    found = _compare(base, stressed, draws=draws, seed=seed, threads=threads) if stressed else []
+    found = _compare(base, stressed, draws=draws, seed=seed, executor=executor_for(threads)) if stressed else []
     return dict(zip(stresses, found))
 
 
@@ -183,7 +186,7 @@ def _check_paired_draws(draws) -> int:
     return draws
 
 
-def _compare(scenario_a, scenarios_b: list, *, draws: int, seed: int, threads: int, progress=None) -> list:
+def _compare(scenario_a, scenarios_b: list, *, draws: int, seed: int, executor, progress=None) -> list:
     """B - A for every B of ``scenarios_b``, with A simulated once: one Comparison per B."""
     sides = [scenario_a] + list(scenarios_b)
     compiled = [compile_scenario(scenario) for scenario in sides]
@@ -199,8 +202,8 @@ def _compare(scenario_a, scenarios_b: list, *, draws: int, seed: int, threads: i
     for g in range(GROUPS):
         chunks = range(int(bounds[g]), int(bounds[g + 1]))
         for side, scenario in enumerate(sides):
-            part = engine.run(compiled[side], draws=draws, seed=seed, threads=threads,
-                              chunk_size=chunk_size, chunks=chunks)
+            part = engine.run(compiled[side], draws=draws, seed=seed, chunk_size=chunk_size, chunks=chunks,
+                              executor=executor)
             per_group[side].append(_group_metrics(part, scenario.entities))
             totals[side] = part if totals[side] is None else engine.merge([totals[side], part])
             done += part.draws
@@ -208,8 +211,8 @@ def _compare(scenario_a, scenarios_b: list, *, draws: int, seed: int, threads: i
                 progress(done, len(sides) * draws)
         sizes.append(part.draws)
     wall = (time.perf_counter() - start) / len(sides)
-    results = [make_result(scenario, total, seed=seed, threads=threads, chunk_size=chunk_size,
-                           wall_seconds=wall)
+    results = [make_result(scenario, total, seed=seed, threads=executor.threads, chunk_size=chunk_size,
+                           wall_seconds=wall, executor=executor.describe())
                for scenario, total in zip(sides, totals)]
     weights = np.array(sizes, dtype=float) / sum(sizes)
     comparisons = []

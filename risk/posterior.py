@@ -33,8 +33,6 @@ import numpy as np
 
 from . import engine
 from .kernels import observe as ko
-from .kernels import simulate as k
-from .kernels.histogram import N_BINS
 from .result import Z95, hist_quantile
 
 K_HAT_LIMIT = 0.7
@@ -131,61 +129,28 @@ class Posterior:
                                              "source": o.source} for o in self.observations]})
 
 
-def _top(current_lw, current_idx, block_lw, block_idx, keep):
-    lw = np.concatenate([current_lw, block_lw])
-    idx = np.concatenate([current_idx, block_idx])
-    if len(lw) <= keep:
-        return lw, idx
-    chosen = np.argpartition(lw, len(lw) - keep)[len(lw) - keep:]
-    return lw[chosen], idx[chosen]
-
-
-def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: int,
-        chunk_size: int = engine.DEFAULT_CHUNK_SIZE) -> dict:
-    """Both passes: returns the weighted accumulators and the PSIS diagnostics."""
-    z_keys = engine.score_keys(compiled, seed)
-    model = compiled.model
+def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: int | None = None,
+        chunk_size: int = engine.DEFAULT_CHUNK_SIZE, executor=None) -> dict:
+    """Both passes (``engine.LogWeightPass``, ``engine.WeightedPass``): the weighted accumulators and PSIS."""
+    if executor is None:
+        executor = engine.Threads(threads or 1)
     m = tail_size(draws)
-    slot_blocks = engine.blocks(compiled, engine.slot_count(threads, -(-draws // chunk_size)))
-    top_lw, top_idx = np.empty(0), np.empty(0, dtype=np.int64)
-    block = engine.BATCH_CHUNKS * chunk_size
-    buffer = np.empty(min(block, draws))
-    finite = 0
-    for first in range(0, draws, block):
-        n = min(block, draws - first)
-        out = buffer[:n]
-        tasks = -(-n // (64 * k.LANES))  # log_weights's tasks
-        engine.in_slots(ko.log_weights, slot_blocks[:engine.slot_count(threads, tasks)], k.SAMPLER_MC, z_keys,
-                        first, model, observations, out)
-        finite += int(np.isfinite(out).sum())
-        top_lw, top_idx = _top(top_lw, top_idx, out, np.arange(first, first + n, dtype=np.int64), m + 1)
-    if finite == 0:
+    found, _ = engine.run_pass(engine.LogWeightPass(compiled, seed, draws, observations, m + 1, chunk_size),
+                               executor=executor)
+    if found["finite"] == 0:
         raise ValueError("every draw has zero likelihood")
+    top_lw, top_idx = found["lw"], found["draw"]
     smoothed, khat = smooth_tail(top_lw, draws)
-    order = np.argsort(top_lw)[-m:]  # the m largest, increasing: the order of `smoothed`
+    order = np.argsort(top_lw, kind="stable")[-m:]  # the m largest, increasing: the order of `smoothed`
     tail_draws, tail_lw = top_idx[order], smoothed
     sort = np.argsort(tail_draws)
     tail_draws, tail_lw = np.ascontiguousarray(tail_draws[sort]), np.ascontiguousarray(tail_lw[sort])
     lw_max = float(max(top_lw.max(), tail_lw.max()))
-    n_entities = compiled.n_companies + 1
-    n_var = compiled.arrays["spec"].shape[0]
-    n_chunks = -(-draws // chunk_size)
-    slots = len(slot_blocks)
-    hists = np.zeros((slots, n_entities, 2, N_BINS), dtype=np.int64)
-    prior_hists = np.zeros((slots, n_var, N_BINS), dtype=np.int64)
-    sums = np.zeros((engine.BATCH_CHUNKS, n_entities, ko.N_WEIGHTED))
-    prior_sums = np.zeros((engine.BATCH_CHUNKS, n_var))
-    total_sums = np.zeros((n_entities, ko.N_WEIGHTED))
-    total_prior = np.zeros(n_var)
-    for first in range(0, n_chunks, engine.BATCH_CHUNKS):
-        size = min(engine.BATCH_CHUNKS, n_chunks - first)
-        engine.in_slots(ko.weighted_batch, slot_blocks, k.SAMPLER_MC, z_keys, first, size, chunk_size, draws, model,
-                        observations, lw_max, tail_draws, tail_lw, sums[:size], prior_sums[:size], hists, prior_hists)
-        for ci in range(size):  # chunk order: the same numbers for any thread count
-            total_sums += sums[ci]
-            total_prior += prior_sums[ci]
-    return {"sums": total_sums, "prior_sums": total_prior, "hists": hists.sum(axis=0),
-            "prior_hists": prior_hists.sum(axis=0), "khat": khat, "tail": m, "lw_max": lw_max,
+    exact, (total_sums, total_prior) = engine.run_pass(
+        engine.WeightedPass(compiled, seed, draws, observations, lw_max, tail_draws, tail_lw, chunk_size),
+        executor=executor)
+    return {"sums": total_sums, "prior_sums": total_prior, "hists": exact["hists"],
+            "prior_hists": exact["prior_hists"], "khat": khat, "tail": m, "lw_max": lw_max,
             "tail_draws": tail_draws, "tail_lw": tail_lw}
 
 

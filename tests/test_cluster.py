@@ -86,9 +86,47 @@ def test_bad_input_fails_before_anything_is_submitted(local_cluster, small_scena
     before = client.run_on_scheduler(transitions)
     with pytest.raises(InputError, match="cash0"):
         risk.simulate(bad, draws=DRAWS, seed=1, client=client)
-    with pytest.raises(InputError, match="runs locally"):
-        risk.simulate(small_scenario_session_file, draws=DRAWS, seed=1, client=client, sampler="rqmc")
+    with pytest.raises(InputError, match="replicates"):
+        risk.simulate(small_scenario_session_file, draws=DRAWS, seed=1, client=client, sampler="rqmc",
+                      replicates=2)
     assert client.run_on_scheduler(transitions) == before
+
+
+def _observations(tmp_path):
+    csv = tmp_path / "obs.csv"
+    csv.write_text("company,date,quantity,value,rel_error,source\n"
+                   "alpha,2026-06-30,annualized_revenue,11,0.1,test\n")
+    return csv
+
+
+@pytest.mark.parametrize("options", [
+    {"sampler": "rqmc", "draws": 40_000},
+    {"sampler": "antithetic", "draws": 60_000},
+    {"by_provider": True, "draws": 60_000},
+    {"observations": True, "draws": 60_000},
+    {"keep": 300, "draws": 60_000},
+    {"target_mcse": 0.004, "draws": 20_000},
+], ids=["rqmc", "antithetic", "exposure", "posterior", "keep", "target"])
+def test_every_pass_on_the_cluster_equals_the_local_run(local_cluster, small_scenario_session_file, tmp_path,
+                                                        options):
+    cluster, client = local_cluster
+    _workers(client, 2)
+    options = dict(options, seed=SEED, chunk_size=CHUNK)
+    scenario = small_scenario_session_file
+    if options.get("observations"):
+        options["observations"] = _observations(tmp_path)
+        scenario = tmp_path / "dated.toml"
+        scenario.write_text(small_scenario_session_file.read_text().replace(
+            'name = "small"', 'name = "small"\nas_of = "2025-12-31"'))
+    local = risk.simulate(scenario, threads=1, **options)
+    remote = risk.simulate(scenario, client=client, **options)
+    assert _numbers(remote) == _numbers(local)
+    if "keep" in options:
+        for name in ("coverage", "funding_gap", "values", "paths"):
+            assert (getattr(remote.kept, name) == getattr(local.kept, name)).all()
+    executor = remote.provenance()["executor"]
+    assert executor["executor"] == "dask" and executor["workers"] == 2
+    assert executor["scheduler"].startswith("tcp://127.0.0.1:")
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout():
@@ -102,3 +140,12 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout():
 def test_bad_cluster_specs(spec):
     with pytest.raises(InputError, match="cluster spec"):
         risk_cluster.connect(cluster=spec)
+
+
+def test_compare_on_the_cluster_equals_the_local_run(local_cluster, small_scenario_session_file):
+    cluster, client = local_cluster
+    _workers(client, 2)
+    options = dict(draws=20_000, seed=SEED, overrides_b={"companies.*.revenue0": risk.Scale(1.1)})
+    local = risk.compare(small_scenario_session_file, small_scenario_session_file, threads=1, **options)
+    remote = risk.compare(small_scenario_session_file, small_scenario_session_file, client=client, **options)
+    assert [d.to_dict() for d in remote.differences] == [d.to_dict() for d in local.differences]

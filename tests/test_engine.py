@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import risk
 from risk import engine
 from risk.kernels import simulate as k
 from risk.scenario.compile import compile_scenario
@@ -48,3 +49,10 @@ def test_a_draw_does_not_depend_on_its_place_in_a_block(small_scenario_session_f
     np.testing.assert_array_equal(together.coverage, reversed_order.coverage[::-1])
     np.testing.assert_array_equal(together.values[:1], alone.values)
     np.testing.assert_array_equal(together.funding_gap[:1], alone.funding_gap)
+
+
+def test_rqmc_is_the_same_on_one_and_two_threads(small_scenario_file):
+    one = risk.simulate(small_scenario_file, draws=200_000, seed=42, sampler="rqmc", threads=1).to_dict()
+    two = risk.simulate(small_scenario_file, draws=200_000, seed=42, sampler="rqmc", threads=2).to_dict()
+    one.pop("provenance"), two.pop("provenance")
+    assert one == two

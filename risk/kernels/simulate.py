@@ -20,13 +20,13 @@ import numpy as np
 from numba import njit
 
 from .histogram import N_BINS, bin_index
-from .model import (LANES, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE,
+from .model import (LANES, Model, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE,
                     OUT_COVERAGE_ECONOMIC, OUT_COVERAGE_POOLED, OUT_DEFAULT, OUT_DISTRESS, OUT_GAP,
                     OUT_NEW_MONEY, OUT_PV_COST, OUT_PV_EARNINGS, PATH_CANCELLED, PATH_COST, PATH_EARNINGS,
                     PATH_INFLOW, PATH_RAISED, PATH_REVENUE, PATH_RUNRATE, PATH_SUPPLY_BOUND, company_paths,
                     entity_outcomes)
 from .rng import draw_offset, fill_normals
-from .sampling import fill_fixed, sample_values
+from .sampling import FAMILY_FIXED, SPEC_FAMILY, SPEC_P0, fill_fixed, sample_values
 
 # Integer counters per entity.
 C_SHORTFALL = 0
@@ -131,7 +131,14 @@ Block = namedtuple("Block", [
     "signs",  # (LANES,): +1 or -1 (antithetic pairs)
     "words",  # (LANES,) uint64: random words
     "no_scores",  # (0, 0): the empty score matrix of the RNG samplers
+    "judged",  # (J_N, n_entities, LANES): a draw's shortfalls and defaults counted over calibrations
 ])
+
+# Per-calibration counters (``run_batch``'s ``cal_counts[slot, j, entity, J_*]``) and the sums of the
+# squared per-draw counts over calibrations (``y_sums[slot, entity, J_*]``): the two-level error.
+J_SHORTFALL = 0
+J_DEFAULT = 1
+J_N = 2
 
 
 def new_block(n_z: int, spec: np.ndarray, n_entities: int, n_contracts: int, horizon: int) -> Block:
@@ -150,7 +157,8 @@ def new_block(n_z: int, spec: np.ndarray, n_entities: int, n_contracts: int, hor
                  outcomes=np.zeros((N_OUTCOMES, n_entities, LANES)),
                  lane_sums=np.zeros((n_entities, n_floats(horizon), LANES)), scratch=np.zeros(N_SCRATCH_ROWS * LANES),
                  offsets=np.zeros(LANES, dtype=np.uint64), signs=np.zeros(LANES),
-                 words=np.zeros(LANES, dtype=np.uint64), no_scores=np.zeros((0, 0)))
+                 words=np.zeros(LANES, dtype=np.uint64), no_scores=np.zeros((0, 0)),
+                 judged=np.zeros((J_N, n_entities, LANES)))
 
 
 @njit(cache=True, error_model="numpy")
@@ -162,20 +170,53 @@ def set_block(draws, first, last):
 
 # simulate_block's stages (draw_scores, _copula, sampling.sample_values,
 # model.company_paths with model.contract_capacity, rng.fill_normals) are
-# inline="always": each has this one call site, and inlining them here spares
+# inline="always": each has this one call site, and inlining them spares
 # compiling each on its own first (cold engine.run 7.2-7.6 s -> 6.5-6.6 s,
-# and 5 % faster).  simulate_block itself is not inlined into its four
-# callers: inlined into run_batch it made the first compile 7.5-8.4 s.
+# and 5 % faster).  The two halves are separate functions because a
+# two-level run (judgement) draws a block's scores once and runs the model
+# once per calibration on them.
 @njit(cache=True, error_model="numpy")
-def simulate_block(block, sampler, z_keys, scores, model):
-    """Fill the block's normal scores, prior values, yearly paths and outcomes (``block``: see :func:`new_block`)."""
+def score_block(block, sampler, z_keys, scores, model):
+    """Fill the block's normal scores (``draw_scores``), correlated by the copula."""
     draw_scores(block.draws, sampler, z_keys, scores, model.z_active, block.z, block.offsets, block.signs,
                 block.words)
     _copula(block.z, model.copula_index, model.copula_chol)
+
+
+@njit(cache=True, error_model="numpy")
+def model_block(block, model):
+    """Turn the block's scores into prior values, yearly paths and outcomes under ``model``."""
     sample_values(block.z, block.values, model.spec, model.tables, model.order, model.family_start)
     company_paths(block.values, block.z, model, block.paths, block.cash0, block.contract_gw, block.contract_unit,
                   block.contract_online, block.contract_notice, block.market, block.scratch)
     entity_outcomes(block.paths, block.cash0, block.market, block.values, model, block.outcomes, block.scratch)
+
+
+@njit(cache=True, error_model="numpy")
+def simulate_block(block, sampler, z_keys, scores, model):
+    """Fill the block's normal scores, prior values, yearly paths and outcomes (``block``: see :func:`new_block`)."""
+    score_block(block, sampler, z_keys, scores, model)
+    model_block(block, model)
+
+
+# The calibrations of a two-level run (judgement): calibration j samples its priors with
+# ``specs[j]``, ``orders[j]`` and ``family_starts[j]`` (tables shared through ``model.tables``).
+# A one-level run is the one calibration of its own spec.
+Calibrations = namedtuple("Calibrations", ["specs", "orders", "family_starts"])
+
+
+def one_calibration(model) -> Calibrations:
+    """The calibrations of a one-level run: the model's own priors."""
+    return Calibrations(model.spec[None].copy(), model.order[None].copy(), model.family_start[None].copy())
+
+
+@njit(cache=True, error_model="numpy")
+def calibrated(model, calibrations, j):
+    """``model`` with calibration ``j``'s priors."""
+    return Model(model.z_active, calibrations.specs[j], model.tables, calibrations.orders[j],
+                 calibrations.family_starts[j], model.copula_index, model.copula_chol, model.company_var,
+                 model.contract_var, model.contract_ramp, model.contract_terms, model.investments,
+                 model.scenario_var, model.demand_loading, model.horizon)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -281,7 +322,7 @@ def _sum_lanes(lane_sums, chunk_sums):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
-              model, counts, hists, sums):
+              model, calibrations, counts, hists, sums, cal_counts, y_sums):
     """Simulate slot ``slot``'s chunks of the batch ``first_chunk .. first_chunk + batch_chunks - 1``.
 
     Parameters
@@ -305,16 +346,26 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
         Chunk ``c`` holds draws ``[c * chunk_size, min((c + 1) * chunk_size, total_draws))``.
     model : Model
         The compiled scenario (``model.Model``).
+    calibrations : Calibrations
+        ``M`` sets of priors; every draw's scores run through each (common
+        random numbers), so a chunk of ``n`` draws is ``M n`` model runs.
+        One calibration (:func:`one_calibration`): the one-level run.
     counts : numpy.ndarray of int64, shape (n_slots, n_entities, n_counts)
-        Integer counters, added to (one slot per thread).
+        Integer counters over all calibrations (the mixture), added to.
     hists : numpy.ndarray of int64, shape (n_slots, n_entities, n_histograms, N_BINS)
-        Histograms, added to.
+        Histograms of the mixture, added to.
     sums : numpy.ndarray of float64, shape (batch_chunks, n_entities, n_floats)
         Output: floating-point sums of each chunk (overwritten).
+    cal_counts : numpy.ndarray of int64, shape (n_slots, M, n_entities, J_N)
+        Shortfalls and defaults of each calibration, added to.
+    y_sums : numpy.ndarray of int64, shape (n_slots, n_entities, J_N)
+        Sum over draws of the squared number of calibrations in which the
+        draw falls short (defaults), added to: ``Var_i(Y_i)`` of model.md.
     """
     n_entities = counts.shape[1]
     horizon = model.horizon
-    draws, paths, outcomes, lane_sums = block.draws, block.paths, block.outcomes, block.lane_sums
+    n_cal = calibrations.specs.shape[0]
+    draws, paths, outcomes, lane_sums, judged = block.draws, block.paths, block.outcomes, block.lane_sums, block.judged
     slot_counts = counts[slot]
     slot_hists = hists[slot]
     for ci in range(slot, batch_chunks, n_slots):
@@ -326,11 +377,49 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
                     lane_sums[e, f, lane] = 0.0
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
-            simulate_block(block, sampler, z_keys, scores, model)
+            score_block(block, sampler, z_keys, scores, model)
             n_valid = min(LANES, last - block_first)
-            _add_floats(paths, outcomes, n_valid, horizon, lane_sums)
-            _accumulate_block(n_valid, horizon, paths, outcomes, slot_counts, slot_hists)
+            judged[:, :, :] = 0.0
+            for j in range(n_cal):
+                if n_cal > 1:
+                    _set_fixed(block.values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
+                _add_floats(paths, outcomes, n_valid, horizon, lane_sums)
+                _accumulate_block(n_valid, horizon, paths, outcomes, slot_counts, slot_hists)
+                _judge(n_valid, outcomes, j, judged, cal_counts[slot])
+            _add_judged(n_valid, judged, y_sums[slot])
         _sum_lanes(lane_sums, sums[ci])
+
+
+@njit(cache=True, error_model="numpy")
+def _set_fixed(values, spec):
+    # a calibration's fixed priors (calibrations may give a fixed prior another value)
+    for v in range(spec.shape[0]):
+        if spec[v, SPEC_FAMILY] == FAMILY_FIXED:
+            for lane in range(values.shape[1]):
+                values[v, lane] = spec[v, SPEC_P0]
+
+
+@njit(cache=True, error_model="numpy")
+def _judge(n_valid, outcomes, j, judged, cal_counts):
+    # calibration j's shortfalls and defaults: its own counters, and each draw's count over calibrations
+    for e in range(judged.shape[1]):
+        for lane in range(n_valid):
+            short = 1 if outcomes[OUT_COVERAGE, e, lane] < 1.0 else 0
+            default = 1 if outcomes[OUT_DEFAULT, e, lane] > 0.0 else 0
+            cal_counts[j, e, J_SHORTFALL] += short
+            cal_counts[j, e, J_DEFAULT] += default
+            judged[J_SHORTFALL, e, lane] += short
+            judged[J_DEFAULT, e, lane] += default
+
+
+@njit(cache=True, error_model="numpy")
+def _add_judged(n_valid, judged, y_sums):
+    for i in range(judged.shape[0]):
+        for e in range(judged.shape[1]):
+            for lane in range(n_valid):
+                y = np.int64(judged[i, e, lane])
+                y_sums[e, i] += y * y
 
 
 @njit(cache=True, error_model="numpy")
@@ -342,12 +431,17 @@ def add_in_order(total, sums):
                 total[e, f] += sums[ci, e, f]
 
 
-def allocate(n_slots, n_entities, horizon, batch_chunks):
-    """Allocate the accumulators of a run (numpy; called from the engine)."""
+def allocate(n_slots, n_entities, horizon, batch_chunks, n_calibrations=1):
+    """Allocate the accumulators of a run (numpy; called from the engine).
+
+    Returns ``counts``, ``hists``, ``sums``, ``cal_counts`` and ``y_sums`` (see :func:`run_batch`).
+    """
     counts = np.zeros((n_slots, n_entities, n_counts(horizon)), dtype=np.int64)
     hists = np.zeros((n_slots, n_entities, n_histograms(horizon), N_BINS), dtype=np.int64)
     sums = np.zeros((batch_chunks, n_entities, n_floats(horizon)))
-    return counts, hists, sums
+    cal_counts = np.zeros((n_slots, n_calibrations, n_entities, J_N), dtype=np.int64)
+    y_sums = np.zeros((n_slots, n_entities, J_N), dtype=np.int64)
+    return counts, hists, sums, cal_counts, y_sums
 
 
 # Columns of ``record_draws``'s per-draw outcomes.
