@@ -15,10 +15,11 @@ from typing import Callable
 import numpy as np
 
 from . import cluster, engine, exposure, posterior
+from . import judgement as judging
 from .kernels import simulate as k
 from ._version import __version__
 from .errors import InputError
-from .result import QUANTILES, EntityStats, entity_stats, wilson_interval
+from .result import QUANTILES, EntityStats, entity_stats, json_ready, wilson_interval
 from .scenario import Scenario, load_scenario
 from .scenario.compile import compile_scenario
 from .scenario.observations import load_observations, observation_array
@@ -91,6 +92,7 @@ class Result:
     kept: object = None  # engine.Records of the kept draws (``keep=``), or None
     posterior: object = None  # posterior.Posterior when observations were given, or None
     providers: dict | None = None  # per-provider exposure (``by_provider=True``), or None
+    judgement: dict | None = None  # the two-level run (``risk.judgement``): calibrations, entries, drivers
     executor: dict | None = None  # where it ran: {"executor": "threads", "threads": n} or the Dask cluster
 
     def to_xarray(self):
@@ -201,6 +203,7 @@ class Result:
             "seed": self.seed,
             "sampler": self.sampler,
             "stopping": self.stopping,
+            "judgement": json_ready(_lists(self.judgement)) if self.judgement is not None else None,
             "posterior": self.posterior.to_dict() if self.posterior is not None else None,
             "providers": self.providers,
             "years": self.scenario.years,
@@ -228,7 +231,8 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
              target_mcse: float | None = None, target_rel_err: float | None = None,
              max_draws: int | None = None,
              keep: int | None = None, observations: str | Path | None = None, by_provider: bool = False,
-             chunk_size: int | None = None, client=None,
+             chunk_size: int | None = None, client=None, judgement: bool = True,
+             calibrations: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
 
@@ -289,7 +293,19 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     client : distributed.Client, optional
         Run the draws as tasks on this Dask cluster (``risk.cluster``): the
         numbers are bit-identical to a local run with the same seed and
-        chunk size.  Not with ``rqmc``.
+        chunk size.
+    judgement : bool, default True
+        When the scenario has a ``[judgement]`` table, run two levels
+        (``risk.judgement``): ``calibrations`` calibrations drawn from it and
+        ``draws / calibrations`` draws within each, on common random numbers.
+        Probabilities are then the mixture over calibrations, with an error
+        that counts both levels, beside the judgement band (``Result.judgement``
+        and each entity's ``p_shortfall_judgement``).  False runs the
+        scenario at its central calibration (the file's own values).
+        Provider exposure, kept draws and observations use the central
+        calibration.
+    calibrations : int, optional
+        ``M``, the calibrations of a two-level run (default 64, at least 8).
     progress : callable, optional
         Called as ``progress(done, total)`` as the run advances.
 
@@ -329,6 +345,10 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         raise InputError("kept draws are not available with rqmc", source="keep",
                          allowed="keep with --sampler mc or antithetic")
     max_draws = check_draws(max_draws, source="max_draws") if max_draws is not None else None
+    if calibrations is not None and (isinstance(calibrations, bool) or not isinstance(calibrations, int)
+                                     or calibrations < 8):
+        raise InputError(f"{calibrations!r} calibrations", source="calibrations",
+                         allowed="an integer >= 8 (the judgement band's 5 % and 95 % points need them)")
     if chunk_size is None:
         # antithetic errors come from batches of chunks: keep at least 4 chunks per batch
         chunk_size = (engine.DEFAULT_CHUNK_SIZE if sampler != "antithetic"
@@ -337,20 +357,29 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
     compiled = compile_scenario(loaded)
     executor = executor_for(threads, client)
-    start = time.perf_counter()
-    if targets:
+    judged = judgement and loaded.judgement is not None and observations is None
+    if judged:
+        _check_two_level(sampler, targets, calibrations)
+        start = time.perf_counter()
+        accumulators, found = _run_two_level(loaded, compiled, draws=draws, seed=seed, chunk_size=chunk_size,
+                                             calibrations=calibrations or judging.DEFAULT_CALIBRATIONS,
+                                             executor=executor, progress=progress)
+        stopping = None
+    elif targets:
+        start = time.perf_counter()
         accumulators, stopping = _run_to_target(compiled, loaded, draws=draws, seed=seed, executor=executor,
                                                 chunk_size=chunk_size, sampler=sampler, replicates=replicates,
                                                 targets=targets, max_draws=max_draws, progress=progress)
     else:
+        start = time.perf_counter()
         accumulators, stopping = _run_once(compiled, draws=draws, seed=seed, executor=executor,
                                            chunk_size=chunk_size, sampler=sampler, replicates=replicates,
                                            progress=progress), None
     result = make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
                          wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping,
-                         executor=executor.describe())
+                         executor=executor.describe(), judgement=found if judged else None)
     if by_provider:
-        result.providers = exposure.run(compiled, draws=result.draws, seed=seed, chunk_size=chunk_size,
+        result.providers = exposure.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size,
                                         executor=executor)
     if observations is not None:
         observed = load_observations(observations, loaded)
@@ -364,6 +393,69 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         result.kept = engine.record(compiled, z_keys=engine.score_keys(compiled, seed), indices=indices,
                                     sampler=sampler, keep_values=True, keep_paths=True, executor=executor)
     return result
+
+
+def _check_two_level(sampler, targets, calibrations) -> None:
+    if sampler != "mc":
+        raise InputError(f"the judgement band runs plain Monte Carlo draws, not {sampler}", source="sampler",
+                         allowed="sampler mc, or judgement=False (--no-judgement) for the central calibration")
+    if targets:
+        raise InputError("a target error does not apply to the judgement band: its width does not shrink "
+                         "with draws", source="target_mcse",
+                         allowed="more draws or calibrations, or judgement=False (--no-judgement)")
+
+
+def _run_two_level(loaded, compiled, *, draws, seed, chunk_size, calibrations, executor, progress):
+    """``calibrations`` calibrations x ``ceil(draws / calibrations)`` draws (``risk.judgement``)."""
+    judged, calibrated, values, views = judging.prepare(loaded, compiled, calibrations, seed)
+    inner = -(-draws // calibrations)
+    # inner draws per chunk: a chunk runs every calibration on them, so about chunk_size model runs
+    inner_chunk = max(k.LANES, chunk_size // calibrations)
+    accumulators = engine.run(judged, draws=inner, seed=seed, chunk_size=inner_chunk, calibrations=calibrated,
+                              executor=executor, progress=progress)
+    return accumulators, {"values": values, "views": views, "inner_chunk": inner_chunk}
+
+
+def _judgement_summary(loaded, accumulators, found, entities) -> dict:
+    """``Result.judgement``: the plan, the entries and views, the calibrations' values and P_j, the drivers."""
+    m = accumulators.cal_counts.shape[0]
+    names = [view.name for view in loaded.judgement.views]
+    summary = {"calibrations": m, "draws_per_calibration": accumulators.draws,
+               "chunk_size": found["inner_chunk"], **loaded.judgement.to_dict(),
+               "values": {key: column for key, column in found["values"].items()},
+               "view_of_calibration": ([names[int(v)] for v in found["views"]] if found["views"] is not None
+                                       else None),
+               "entities": {}}
+    for e, name in enumerate(loaded.entities):
+        shortfall = judging.probability(accumulators.cal_counts[:, e, k.J_SHORTFALL],
+                                        int(accumulators.y_sums[e, k.J_SHORTFALL]), accumulators.draws)
+        default = judging.probability(accumulators.cal_counts[:, e, k.J_DEFAULT],
+                                      int(accumulators.y_sums[e, k.J_DEFAULT]), accumulators.draws)
+        stats = entities[name]
+        stats.p_shortfall = {key: shortfall[key] for key in ("p", "mcse", "ci95")}
+        stats.p_default = {key: default[key] for key in ("p", "mcse", "ci95")}
+        stats.p_shortfall_judgement = shortfall["band"]
+        stats.p_default_judgement = default["band"]
+        stats.judgement_share = shortfall["share"]
+        stats.grade = judging.grade(shortfall["p"], stats.gap_share)
+        stats.grade_range = judging.grade_range(shortfall["band"], stats.gap_share)
+        summary["entities"][name] = {
+            "p_shortfall": shortfall["per_calibration"], "p_default": default["per_calibration"],
+            "p_shortfall_mcse_between": shortfall["mcse_between"],
+            "p_shortfall_mcse_within": shortfall["mcse_within"],
+            "drivers": judging.drivers(shortfall["per_calibration"], found["values"], found["views"], names)}
+    return summary
+
+
+def _lists(value):
+    """Arrays inside a summary as lists (JSON)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lists(item) for item in value]
+    return value
 
 
 def executor_for(threads: int, client=None):
@@ -480,18 +572,21 @@ def check_chunk_size(chunk_size) -> int:
 
 def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chunk_size: int,
                 wall_seconds: float, sampler: str = "mc", stopping: dict | None = None,
-                executor: dict | None = None) -> Result:
-    """Turn merged accumulators into a :class:`Result`."""
+                executor: dict | None = None, judgement: dict | None = None) -> Result:
+    """Turn merged accumulators into a :class:`Result` (``judgement``: a two-level run's draws)."""
+    judged = accumulators.cal_counts is not None
     entities = {
         name: entity_stats(name, accumulators.counts[e], accumulators.hists[e],
-                           accumulators.sums[e], accumulators.draws, loaded.years,
-                           batches=accumulators.batches[:, e] if sampler != "mc" else None)
+                           accumulators.sums[e], accumulators.runs, loaded.years,
+                           batches=accumulators.batches[:, e] if sampler != "mc" else None,
+                           independent=accumulators.draws if judged else None)
         for e, name in enumerate(loaded.entities)
     }
+    summary = _judgement_summary(loaded, accumulators, judgement, entities) if judged else None
     stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return Result(scenario=loaded, entities=entities, draws=accumulators.draws, seed=seed, threads=threads,
+    return Result(scenario=loaded, entities=entities, draws=accumulators.runs, seed=seed, threads=threads,
                   chunk_size=chunk_size, wall_seconds=wall_seconds, timestamp=stamp, sampler=sampler,
-                  stopping=stopping, executor=executor)
+                  stopping=stopping, executor=executor, judgement=summary)
 
 
 def write_atomic(path: str | Path, text: str) -> None:

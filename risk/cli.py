@@ -102,10 +102,21 @@ def _results_table(result: api.Result) -> Table:
     def row(label, fn):
         table.add_row(label, *[fn(s) for s in result.entities.values()])
 
-    row("P(shortfall) ± MCSE", lambda s: f"{s.p_shortfall['p']:.4f} ± {s.p_shortfall['mcse']:.4f}")
-    row("  95 % interval", lambda s: "[{:.4f}, {:.4f}]".format(*s.p_shortfall["ci95"]))
+    if result.judgement is not None:
+        row("P(shortfall)", lambda s: f"{s.p_shortfall['p']:.2f}")
+        row("  judgement band 5–95 %", lambda s: "{:.2f}–{:.2f}".format(s.p_shortfall_judgement["5"],
+                                                                        s.p_shortfall_judgement["95"]))
+        row("  Monte Carlo ±", lambda s: f"{s.p_shortfall['mcse']:.4f}")
+        row("  share of variance: judgement", lambda s: f"{s.judgement_share:.0%}")
+    else:
+        row("P(shortfall) ± MCSE", lambda s: f"{s.p_shortfall['p']:.4f} ± {s.p_shortfall['mcse']:.4f}")
+        row("  95 % interval", lambda s: "[{:.4f}, {:.4f}]".format(*s.p_shortfall["ci95"]))
     row("P(shortfall), SBC counted", lambda s: f"{s.p_shortfall_economic['p']:.4f}")
-    row("P(default) ± MCSE", lambda s: f"{s.p_default['p']:.4f} ± {s.p_default['mcse']:.4f}")
+    if result.judgement is not None:
+        row("P(default) [judgement band]", lambda s: "{:.2f} [{:.2f}–{:.2f}] ±{:.4f}".format(
+            s.p_default["p"], s.p_default_judgement["5"], s.p_default_judgement["95"], s.p_default["mcse"]))
+    else:
+        row("P(default) ± MCSE", lambda s: f"{s.p_default['p']:.4f} ± {s.p_default['mcse']:.4f}")
     row("P(needs new money)", lambda s: f"{s.p_distress['p']:.4f} ± {s.p_distress['mcse']:.4f}")
     row("new money raised mean, $B", lambda s: f"{s.new_money_mean:,.1f} ± {s.new_money_mean_mcse:,.1f}")
     row("coverage median [5 %, 95 %]", lambda s: f"{_fmt(s.coverage_quantiles['50'], 2)} "
@@ -192,6 +203,8 @@ def simulate(
     observations: Optional[str] = typer.Option(None, "--observations", help="A CSV of reported numbers ('default': the shipped one): also report the PSIS posterior."),
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
+    calibrations: Optional[int] = typer.Option(None, "--calibrations", help="Calibrations drawn from the scenario's [judgement] (default 64); draws are split among them."),
+    no_judgement: bool = typer.Option(False, "--no-judgement", help="Run the scenario at its central calibration: no judgement band."),
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
     bar = _Progress(progress or sys.stderr.isatty())
@@ -202,7 +215,8 @@ def simulate(
         _check_run_options(seed, threads)
         options = dict(overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
                        replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
-                       max_draws=cap, observations=observations, by_provider=_by_provider(by))
+                       max_draws=cap, observations=observations, by_provider=_by_provider(by),
+                       judgement=not no_judgement, calibrations=calibrations)
         handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario, overrides=options["overrides"],
                                                                       stress=stress)])
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar,
@@ -225,6 +239,8 @@ def simulate(
                   f"sector is short or in default when any lab is (gaps add up, not netted). "
                   f"± is one Monte Carlo standard error{how}. {result.wall_seconds:.2f} s on "
                   f"{result.threads} thread(s).[/]")
+    if result.judgement is not None:
+        _print_judgement(console, result)
     if result.providers is not None:
         console.print(_provider_table(result))
     if result.posterior is not None:
@@ -257,6 +273,23 @@ def _connect(scheduler, cluster, scenarios):
         handle.close()
         raise
     return handle
+
+
+def _print_judgement(console: Console, result) -> None:
+    """Each entity's headline with its judgement band, and the judgements that move it most."""
+    plan = result.judgement
+    console.print(f"judgement: {plan['calibrations']} calibrations drawn from the scenario's [judgement] x "
+                  f"{plan['draws_per_calibration']:,} draws each (common random numbers); the band is the 5–95 % "
+                  f"range of P(shortfall) over calibrations, MC ± counts both levels.", highlight=False,
+                  markup=False)
+    for name, stats in result.entities.items():
+        band = stats.p_shortfall_judgement
+        movers = [row for row in plan["entities"][name]["drivers"] if abs(row["rank_correlation"]) >= 0.2][:3]
+        moved = "; moved most by " + ", ".join(f"{row['entry']} (rho {row['rank_correlation']:+.2f})"
+                                               for row in movers) if movers else ""
+        console.print(f"  {name}: P(shortfall) {stats.p_shortfall['p']:.2f}  (judgement {band['5']:.2f}-"
+                      f"{band['95']:.2f}; MC ±{stats.p_shortfall['mcse']:.3f}){moved}", highlight=False,
+                      markup=False, soft_wrap=False)
 
 
 def _check_run_options(seed, threads) -> None:

@@ -141,6 +141,9 @@ class EntityStats:
     grade_range: list
     years: dict = field(default_factory=dict)
     coverage_pooled_quantiles: dict | None = None  # the sector's only
+    p_shortfall_judgement: dict | None = None  # judgement band: quantiles "5", "50", "95" of P_j (or None)
+    p_default_judgement: dict | None = None
+    judgement_share: float | None = None  # share of the shortfall indicator's variance between calibrations
     coverage_histogram: np.ndarray | None = field(default=None, repr=False)  # for plots, not in to_dict
 
     def to_dict(self) -> dict:
@@ -175,6 +178,9 @@ class EntityStats:
             "breakeven_year_median": self.breakeven_year_median,
             "grade": self.grade,
             "grade_range": self.grade_range,
+            "p_shortfall_judgement": self.p_shortfall_judgement,
+            "p_default_judgement": self.p_default_judgement,
+            "judgement_share": self.judgement_share,
             "years": self.years,
             **({"coverage_pooled_quantiles": self.coverage_pooled_quantiles}
                if self.coverage_pooled_quantiles is not None else {}),
@@ -213,13 +219,17 @@ def _batch_probability(successes: int, n: int, se: float, dof: int) -> dict:
 
 
 def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndarray, draws: int,
-                 years: list[int], batches: np.ndarray | None = None) -> EntityStats:
+                 years: list[int], batches: np.ndarray | None = None,
+                 independent: int | None = None) -> EntityStats:
     """Compute one entity's statistics from its accumulators.
 
     With ``batches`` (rows of ``engine.B_*``), the standard errors and 95 %
     intervals of ``p_shortfall``, ``p_distress`` and the mean funding gap
     come from the spread between batches (Student t), not from the binomial
-    or iid formulas: for the antithetic and RQMC samplers.
+    or iid formulas: for the antithetic and RQMC samplers.  ``independent``
+    (a two-level run: the inner draws, shared by every calibration) is the
+    number of independent draws the iid errors use, so they stay honest
+    (conservative) when ``draws`` runs share their random numbers.
     """
     horizon = len(years)
     n = draws
@@ -233,6 +243,9 @@ def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndar
         shortfall = _batch_probability(int(counts[k.C_SHORTFALL]), n, errors["p_shortfall"], dof)
         distress = _batch_probability(int(counts[k.C_DISTRESS]), n, errors["p_distress"], dof)
         default = _batch_probability(int(counts[k.C_DEFAULT]), n, errors["p_default"], dof)
+    if independent is not None:
+        distress, economic = (_shared(p, independent) for p in (distress, economic))
+    n_err = independent or n
     new_money_mean = sums[k.F_NEW_MONEY] / n
     new_money_var = max(sums[k.F_NEW_MONEY_SQ] / n - new_money_mean ** 2, 0.0) * n / max(n - 1, 1)
     coverage_hist = hists[k.H_COVERAGE]
@@ -265,7 +278,7 @@ def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndar
     pooled = hists[k.H_COVERAGE_POOLED]
     return EntityStats(
         name=name, p_shortfall=shortfall, p_distress=distress, p_default=default, p_shortfall_economic=economic,
-        new_money_mean=float(new_money_mean), new_money_mean_mcse=math.sqrt(new_money_var / n),
+        new_money_mean=float(new_money_mean), new_money_mean_mcse=math.sqrt(new_money_var / n_err),
         new_money_quantiles={_key(q): hist_quantile(hists[k.H_NEW_MONEY], q) for q in QUANTILES},
         coverage_pooled_quantiles=({_key(q): hist_quantile(pooled, q) for q in QUANTILES}
                                    if pooled.sum() > 0 else None),
@@ -273,13 +286,21 @@ def entity_stats(name: str, counts: np.ndarray, hists: np.ndarray, sums: np.ndar
         coverage_quantiles_ci95={_key(q): list(quantile_interval(coverage_hist, q)) for q in QUANTILES},
         funding_gap_quantiles={_key(q): hist_quantile(gap_hist, q) for q in QUANTILES},
         funding_gap_mean=float(gap_mean),
-        funding_gap_mean_mcse=errors["funding_gap_mean"] if errors else math.sqrt(gap_var / n),
+        funding_gap_mean_mcse=errors["funding_gap_mean"] if errors else math.sqrt(gap_var / n_err),
         funding_gap_var95=tail["var"], funding_gap_cvar95=tail["cvar"],
         funding_gap_cvar95_mcse=tail["cvar_mcse"], pv_commitments_mean=float(pv_cost),
         pv_earnings_mean=float(sums[k.F_PV_EARNINGS] / n), gap_share=float(share),
         breakeven=breakeven, breakeven_year_median=median_year, grade=grade,
         grade_range=grade_range, years=per_year, coverage_histogram=coverage_hist.copy(),
     )
+
+
+def _shared(probability_: dict, independent: int) -> dict:
+    # a probability over runs that share their draws: the binomial error of the independent draws
+    p = probability_["p"]
+    se = math.sqrt(p * (1 - p) / independent)
+    low, high = wilson_interval(int(round(p * independent)), independent)
+    return {"p": p, "mcse": se, "ci95": [low, high]}
 
 
 def histogram_cdf(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

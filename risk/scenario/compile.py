@@ -251,27 +251,9 @@ def _build(scenario: Scenario) -> CompiledScenario:
     n_var = len(variates)
     spec = np.zeros((n_var, SPEC_COLUMNS))
     tables: list[np.ndarray] = []
-    rows: dict[int, int] = {}
+    rows: dict[str, int] = {}
     for i, prior in enumerate(variates):
-        p = prior.params
-        if prior.family == "fixed":
-            spec[i, :2] = FAMILY_FIXED, p["value"]
-            continue
-        if prior.family == "normal":
-            spec[i, :5] = (FAMILY_NORMAL, p["mean"], p["sd"], *bounds[i])
-            continue
-        if prior.family == "lognormal":
-            spec[i, :4] = FAMILY_LOGNORMAL, p["mu"], p["sigma"], p["loc"]
-            continue
-        if id(prior) not in rows:  # per-year priors share one table
-            rows[id(prior)] = len(tables)
-            tables.append(discrete_row(prior) if prior.family == "discrete" else build_table(prior))
-        spec[i, SPEC_ROW] = rows[id(prior)]
-        if prior.family == "discrete":
-            spec[i, SPEC_FAMILY] = FAMILY_DISCRETE
-            spec[i, SPEC_P0] = len(prior.params["values"])
-        else:
-            spec[i, SPEC_FAMILY] = FAMILY_TABLE
+        _fill_spec(spec[i], prior, bounds[i], tables, rows)
     companies = scenario.companies
     company_var = np.zeros((len(companies), m.N_COMPANY_COLUMNS), dtype=np.int64)
     contracts = [(ci, k) for ci, c in enumerate(companies) for k in c.contracts]
@@ -336,6 +318,104 @@ def _build(scenario: Scenario) -> CompiledScenario:
                             discount_var=index_of["discount_rate"],
                             demand_loading=float(scenario.demand_correlation),
                             horizon=horizon, n_companies=len(companies))
+
+
+def _fill_spec(row: np.ndarray, prior: Prior, bounds: tuple, tables: list, rows: dict) -> None:
+    """Write a variate's ``spec`` row; a table family's table is appended to ``tables`` once per prior.
+
+    ``rows`` maps a prior's content (``_prior_key``) to its table's row, so
+    per-year priors and equal priors share one table.
+    """
+    p = prior.params
+    if prior.family == "fixed":
+        row[:2] = FAMILY_FIXED, p["value"]
+        return
+    if prior.family == "normal":
+        row[:5] = (FAMILY_NORMAL, p["mean"], p["sd"], *bounds)
+        return
+    if prior.family == "lognormal":
+        row[:4] = FAMILY_LOGNORMAL, p["mu"], p["sigma"], p["loc"]
+        return
+    key = json.dumps(_prior_key(prior))
+    if key not in rows:
+        rows[key] = len(tables)
+        tables.append(discrete_row(prior) if prior.family == "discrete" else build_table(prior))
+    row[SPEC_ROW] = rows[key]
+    if prior.family == "discrete":
+        row[SPEC_FAMILY] = FAMILY_DISCRETE
+        row[SPEC_P0] = len(prior.params["values"])
+    else:
+        row[SPEC_FAMILY] = FAMILY_TABLE
+
+
+def compile_calibrations(scenario: Scenario, compiled: CompiledScenario, calibrated: list):
+    """The compiled form of a two-level run: ``(compiled, specs, orders, family_starts)``.
+
+    ``calibrated`` are the scenarios of the calibrations (``scenario`` with
+    the judgement's overrides); they may differ from ``scenario`` only in
+    their priors.  Only the priors a calibration changes are recompiled; all
+    tables live in one array (the central ones first), and the scores drawn
+    are those any calibration samples.
+    """
+    variates = prior_variates(scenario)
+    central = _structure(scenario)
+    tables = list(compiled.arrays["tables"][:_table_count(compiled)])
+    rows = _central_rows(scenario, compiled)
+    specs, orders, starts = [], [], []
+    n_var = compiled.arrays["spec"].shape[0]
+    active = np.zeros(compiled.n_z, dtype=bool)
+    active[compiled.arrays["z_active"]] = True
+    for index, other in enumerate(calibrated):
+        if _structure(other) != central:
+            raise ValueError(f"calibration {index} changes more than priors' values")
+        spec = compiled.arrays["spec"].copy()
+        for (path, prior), (_, (old, columns)) in zip(other.priors(), variates.items()):
+            if _prior_key(prior) == _prior_key(old):
+                continue
+            for column in columns:
+                spec[column] = 0.0
+                _fill_spec(spec[column], prior, domain_bounds(path.rsplit(".", 1)[-1]), tables, rows)
+        order, family_start, z_active = _sampling_plan(spec, compiled.n_z)
+        active[z_active] = True
+        specs.append(spec)
+        orders.append(np.concatenate([order, np.full(n_var - len(order), -1, dtype=np.int64)]))
+        starts.append(family_start)
+    width = max([TABLE_POINTS] + [len(t) for t in tables])
+    table_array = np.zeros((max(len(tables), 1), width))
+    for row, table in enumerate(tables):
+        table_array[row, :len(table)] = table
+    arrays = dict(compiled.arrays, tables=table_array, z_active=np.flatnonzero(active).astype(np.int64))
+    return (dataclasses.replace(compiled, arrays=arrays), np.ascontiguousarray(specs),
+            np.ascontiguousarray(orders), np.ascontiguousarray(starts))
+
+
+def _structure(scenario: Scenario):
+    """Everything of a scenario but its priors' values (calibrations must agree on it)."""
+    canonical = _canonical(scenario)
+    canonical["financing"] = canonical["discount"] = None
+    canonical["market"] = sorted(canonical["market"])
+    canonical["investments"] = [row[:4] for row in canonical["investments"]]
+    for company in canonical["companies"]:
+        company["priors"] = sorted(company["priors"])
+        for contract in company["contracts"]:
+            contract["priors"] = sorted(contract["priors"])
+    return json.dumps(canonical, sort_keys=True, default=str)
+
+
+def _table_count(compiled: CompiledScenario) -> int:
+    spec = compiled.arrays["spec"]
+    tabled = spec[:, SPEC_FAMILY] >= FAMILY_TABLE
+    return int(spec[tabled, SPEC_ROW].max()) + 1 if tabled.any() else 0
+
+
+def _central_rows(scenario: Scenario, compiled: CompiledScenario) -> dict:
+    """``_prior_key`` of each central table prior -> its row in the compiled tables."""
+    rows = {}
+    spec = compiled.arrays["spec"]
+    for path, (prior, columns) in prior_variates(scenario).items():
+        if spec[columns[0], SPEC_FAMILY] >= FAMILY_TABLE:
+            rows[json.dumps(_prior_key(prior))] = int(spec[columns[0], SPEC_ROW])
+    return rows
 
 
 def _sampling_plan(spec: np.ndarray, n_z: int):

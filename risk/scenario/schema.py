@@ -19,6 +19,7 @@ from pathlib import Path
 from statistics import NormalDist
 
 from ..errors import InputError, InputErrors
+from . import judgement as jm
 from .distributions import Prior, _finite, parse_prior
 
 # Every company prior, in kernel order.  A company gives exactly one of
@@ -75,7 +76,7 @@ DOMAINS = {
     "amount": (0.0, math.inf, False, True, "$B >= 0 (an investment)"),
 }
 TOP_KEYS = ("name", "description", "as_of", "start_year", "horizon", "discount_rate", "financing_rate",
-            "equity_recovery", "demand_correlation", "funding_market", "companies", "correlation")
+            "equity_recovery", "demand_correlation", "funding_market", "companies", "correlation", "judgement")
 FUNDING_KEYS = FUNDING_PRIORS + ("note",)
 COMPANY_KEYS = COMPANY_PRIORS + ("label", "contracts", "investments")
 CONTRACT_KEYS = ("kind", "provider", "capacity_gw", "note", "binding_gw", "notice_years") + CONTRACT_PRIORS
@@ -154,6 +155,12 @@ class Scenario:
     changes : tuple of str
         Stress overlays and overrides applied on top of the file, in order
         (provenance; empty for the file as it is).
+    judgement : Judgement or None
+        The ``[judgement]`` table: hyper-priors over the calibration
+        (``risk.scenario.judgement``), or None.
+    document : dict
+        The validated TOML document without ``[judgement]`` (after overrides):
+        what a calibration's overrides apply to.
     """
 
     name: str
@@ -171,6 +178,8 @@ class Scenario:
     equity_recovery: float = DEFAULT_EQUITY_RECOVERY
     financing_rate: Prior | None = None
     funding_market: dict | None = None
+    judgement: jm.Judgement | None = None
+    document: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def years(self) -> list[int]:
@@ -279,7 +288,28 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
                                  check_prior=check_prior, default_of=default_of)
         described.extend([label] if label else [f"{o.op} {o.describe()}" for o in batch])
     scenario = build_scenario(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest())
+    if scenario.judgement is not None:
+        scenario, dropped = _without_overridden(scenario, [o for _, batch in changes for o in batch])
+        described.extend(dropped)
     return dataclasses.replace(scenario, changes=tuple(described))
+
+
+def _without_overridden(scenario: Scenario, overrides) -> tuple[Scenario, list[str]]:
+    """Drop the judgement entries whose key an override (or overlay) changes: the user's value stands."""
+    def same(a: str, b: str) -> bool:
+        x, y = a.split("."), b.split(".")
+        return len(x) == len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y))
+
+    kept, dropped = [], []
+    for entry in scenario.judgement.entries:
+        if any(same(entry.key, o.path) for o in overrides):
+            dropped.append(f"judgement on {entry.key} dropped (overridden)")
+        else:
+            kept.append(entry)
+    if not dropped:
+        return scenario, []
+    judgement = jm.Judgement(tuple(kept), scenario.judgement.views) if kept or scenario.judgement.views else None
+    return dataclasses.replace(scenario, judgement=judgement), dropped
 
 
 PRIOR_NAMES = frozenset(("discount_rate", "financing_rate") + FUNDING_PRIORS + COMPANY_PRIORS + CONTRACT_PRIORS)
@@ -598,7 +628,32 @@ def _correlation(raw, companies, source):
 
 
 def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
-    """Validate a parsed TOML document into a :class:`Scenario`."""
+    """Validate a parsed TOML document into a :class:`Scenario`.
+
+    A ``[judgement]`` table is validated against the rest: every entry is
+    tried at its hyper-prior's extremes (``judgement.check_against``).
+    """
+    reject_unknown(doc, TOP_KEYS, key="", source=source)
+    core = {key: value for key, value in doc.items() if key != "judgement"}
+    scenario = _build_core(core, source=source, sha256=sha256)
+    if "judgement" not in doc:
+        return dataclasses.replace(scenario, document=core)
+    judgement = jm.parse_judgement(doc["judgement"], source=source)
+    jm.check_against(judgement, lambda overrides: calibrated_document(core, overrides, source=source),
+                     source=source)
+    return dataclasses.replace(scenario, judgement=judgement, document=core)
+
+
+def calibrated_document(core: dict, overrides, *, source: str) -> Scenario:
+    """The scenario of ``core`` (a document without judgement) with ``overrides`` applied, validated."""
+    from . import overrides as ov
+
+    changed = ov.apply_overrides(core, overrides, prior_names=PRIOR_NAMES, allowed_keys=allowed_keys,
+                                 check_prior=check_prior, default_of=default_of)
+    return _build_core(changed, source=source, sha256="")
+
+
+def _build_core(doc: dict, *, source: str, sha256: str = "") -> Scenario:
     reject_unknown(doc, TOP_KEYS, key="", source=source)
     collector = _Collector()
     horizon = collector.run(_integer, doc.get("horizon", 8), "horizon", source, 1, MAX_HORIZON) or 0

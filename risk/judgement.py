@@ -1,0 +1,132 @@
+"""The two-level run: ``M`` calibrations drawn from a scenario's ``[judgement]``, ``N`` draws within each.
+
+``design/model.md`` ("Judgement uncertainty: two levels").  Calibration
+``j`` draws one value ``theta_ej`` for every judgement entry ``e`` (and one
+view), independently, from a stream keyed by the seed and the entry's key: a
+calibration's values do not change when entries are added, and the first
+``M`` calibrations of a larger run are those of a smaller one.  The inner
+draws are common random numbers: draw ``i`` has the same normal scores under
+every calibration, and the kernel runs all ``M`` calibrations on each
+draw's scores (``kernels.simulate.run_batch``).
+
+With ``P_j`` the share of calibration ``j``'s ``N`` draws that fall short and
+``Y_i`` the share of calibrations in which draw ``i`` falls short, the
+mixture ``P = mean_j P_j = mean_i Y_i`` has the two-level error
+
+    se**2 = Var_j(P_j) / M + Var_i(Y_i) / N
+
+(the inner draws are shared, so their noise does not average out over
+calibrations).  ``Var_j(P_j)`` includes the inner noise of each ``P_j``
+(at most ``1 / (4 N)``), which makes the error slightly conservative.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import InputError
+from .grade import grade
+from .kernels import simulate as k
+from .scenario import Scenario
+from .scenario.compile import CompiledScenario, compile_calibrations, stream_hash
+from .scenario.judgement import calibration_overrides
+from .scenario.schema import calibrated_document
+
+DEFAULT_CALIBRATIONS = 64
+BAND = (0.05, 0.5, 0.95)
+
+
+def uniforms(seed: int, name: str, count: int) -> np.ndarray:
+    """``count`` uniforms of the stream keyed by ``seed`` and ``name`` (a prefix of a longer run's)."""
+    return np.random.default_rng([seed, stream_hash("judgement:" + name)]).random(count)
+
+
+def draw(scenario: Scenario, calibrations: int, seed: int) -> tuple[dict, np.ndarray | None]:
+    """Each entry's ``calibrations`` values, and each calibration's view (or None without views)."""
+    judgement = scenario.judgement
+    values = {entry.key: np.asarray(entry.prior.ppf(uniforms(seed, entry.key, calibrations)), dtype=float)
+              for entry in judgement.entries}
+    views = None
+    if judgement.views:
+        cumulative = np.cumsum([view.weight for view in judgement.views])
+        views = np.minimum(np.searchsorted(cumulative, uniforms(seed, "views", calibrations) * cumulative[-1],
+                                           side="right"), len(judgement.views) - 1)
+    return values, views
+
+
+def prepare(scenario: Scenario, compiled: CompiledScenario, calibrations: int,
+            seed: int) -> tuple[CompiledScenario, k.Calibrations, dict, np.ndarray | None]:
+    """Draw the calibrations and compile them: ``(compiled, Calibrations, values, views)``.
+
+    Raises
+    ------
+    InputError
+        When a drawn calibration is not a valid scenario, naming the entries
+        and their values.
+    """
+    values, views = draw(scenario, calibrations, seed)
+    found = []
+    for j in range(calibrations):
+        drawn = {key: float(column[j]) for key, column in values.items()}
+        overrides = calibration_overrides(scenario.judgement, drawn, None if views is None else int(views[j]),
+                                          origin=f"{scenario.source} [judgement]")
+        try:
+            found.append(calibrated_document(scenario.document, overrides, source=scenario.source))
+        except InputError as err:
+            at = ", ".join(f"{key} = {value:.4g}" for key, value in drawn.items())
+            raise InputError(f"calibration {j} ({at}) is not a valid scenario: {err.problem}",
+                             source=scenario.source, key=err.key,
+                             allowed="a [judgement] hyper-prior that keeps the keys valid over its range") from None
+    judged, specs, orders, starts = compile_calibrations(scenario, compiled, found)
+    return judged, k.Calibrations(specs, orders, starts), values, views
+
+
+def probability(cal: np.ndarray, y_sum: int, draws: int) -> dict:
+    """The mixture probability of one indicator with its two-level error and its judgement band.
+
+    ``cal`` holds each calibration's count over ``draws`` inner draws and
+    ``y_sum`` the sum over draws of the squared count over calibrations.
+    """
+    m = len(cal)
+    p_j = cal / draws
+    p = float(p_j.mean())
+    between = float(p_j.var(ddof=1)) if m > 1 else 0.0
+    within = max(y_sum / (draws * m * m) - p * p, 0.0) * draws / max(draws - 1, 1)
+    se = math.sqrt(between / m + within / draws)
+    half = 1.959963984540054 * se
+    band = {str(round(q * 100)): float(v) for q, v in zip(BAND, np.quantile(p_j, BAND))}
+    total = p * (1 - p)
+    return {"p": p, "mcse": se, "ci95": [max(0.0, p - half), min(1.0, p + half)], "band": band,
+            "share": min(between / total, 1.0) if total > 0 else 0.0, "per_calibration": p_j,
+            "mcse_within": math.sqrt(within / draws), "mcse_between": math.sqrt(between / m)}
+
+
+def drivers(p_j: np.ndarray, values: dict, views: np.ndarray | None, names: list[str]) -> list[dict]:
+    """Which judgement moves ``P_j`` most: Spearman's rank correlation per entry, the correlation ratio of views.
+
+    Ranked by the size of the effect; ``share`` is its square (the share of
+    ``Var_j(P_j)`` that the entry explains, alone, in ranks).
+    """
+    from scipy.stats import spearmanr
+
+    found = []
+    for key, column in values.items():
+        rho = float(spearmanr(column, p_j).statistic) if np.ptp(p_j) > 0 and np.ptp(column) > 0 else 0.0
+        found.append({"entry": key, "rank_correlation": rho if math.isfinite(rho) else 0.0})
+    if views is not None:
+        total = float(((p_j - p_j.mean()) ** 2).sum())
+        between = sum(float((views == v).sum()) * (float(p_j[views == v].mean()) - float(p_j.mean())) ** 2
+                      for v in np.unique(views))
+        eta = math.sqrt(between / total) if total > 0 else 0.0
+        found.append({"entry": "views", "rank_correlation": eta,
+                      "by_view": {names[int(v)]: float(p_j[views == v].mean()) for v in np.unique(views)}})
+    for row in found:
+        row["share"] = row["rank_correlation"] ** 2
+    return sorted(found, key=lambda row: -abs(row["rank_correlation"]))
+
+
+def grade_range(band: dict, gap_share: float) -> list[str]:
+    """The grade at both ends of the judgement band."""
+    return [grade(band["5"], gap_share), grade(band["95"], gap_share)]
