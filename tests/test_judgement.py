@@ -154,6 +154,11 @@ def test_a_two_level_run_refuses_what_does_not_apply(judged):
 
 
 def test_an_override_of_a_judged_key_drops_that_judgement(judged):
+    # a set entry is superseded by an override of its key or of the prior it moves ...
+    for key in ("companies.alpha.revenue_per_gw.p50", "companies.alpha.revenue_per_gw", "companies.*.revenue_per_gw"):
+        scenario = risk.load_scenario(judged, overrides={key: 9.0})
+        assert "companies.alpha.revenue_per_gw.p50" not in scenario.judgement.labels
+        assert any("dropped" in change for change in scenario.changes)
+    # ... a shift or scale entry composes with it and stays
     scenario = risk.load_scenario(judged, overrides={"companies.beta.price_decline": 0.2})
-    assert "companies.beta.price_decline" not in scenario.judgement.labels
-    assert any("dropped" in change for change in scenario.changes)
+    assert "companies.beta.price_decline" in scenario.judgement.labels

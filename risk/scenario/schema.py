@@ -287,29 +287,36 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
         doc = ov.apply_overrides(doc, batch, prior_names=PRIOR_NAMES, allowed_keys=allowed_keys,
                                  check_prior=check_prior, default_of=default_of)
         described.extend([label] if label else [f"{o.op} {o.describe()}" for o in batch])
-    scenario = build_scenario(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest())
-    if scenario.judgement is not None:
-        scenario, dropped = _without_overridden(scenario, [o for _, batch in changes for o in batch])
+    if isinstance(doc.get("judgement"), dict):
+        doc, dropped = _without_overridden(doc, [o for _, batch in changes for o in batch])
         described.extend(dropped)
+    scenario = build_scenario(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest())
     return dataclasses.replace(scenario, changes=tuple(described))
 
 
-def _without_overridden(scenario: Scenario, overrides) -> tuple[Scenario, list[str]]:
-    """Drop the judgement entries whose key an override (or overlay) changes: the user's value stands."""
-    def same(a: str, b: str) -> bool:
-        x, y = a.split("."), b.split(".")
-        return len(x) == len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y))
+def _without_overridden(doc: dict, overrides) -> tuple[dict, list[str]]:
+    """Drop the ``set`` judgement entries whose key (or its prior) an override changes: the user's value stands.
 
-    kept, dropped = [], []
-    for entry in scenario.judgement.entries:
-        if any(same(entry.key, o.path) for o in overrides):
-            dropped.append(f"judgement on {entry.key} dropped (overridden)")
+    (A ``scale`` or ``shift`` entry composes with the user's change and stays.)
+    """
+    def covers(override: str, key: str) -> bool:
+        # the override changes the entry's key or a table holding it (a whole prior the entry moves)
+        x, y = override.split("."), key.split(".")
+        return len(x) <= len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y))
+
+    table, dropped = {}, []
+    for key, value in doc["judgement"].items():
+        op = value.get("op", "set") if isinstance(value, dict) else "set"
+        if key != "views" and op == "set" and any(covers(o.path, key) for o in overrides):
+            dropped.append(f"judgement on {key} dropped (overridden)")
         else:
-            kept.append(entry)
+            table[key] = value
     if not dropped:
-        return scenario, []
-    judgement = jm.Judgement(tuple(kept), scenario.judgement.views) if kept or scenario.judgement.views else None
-    return dataclasses.replace(scenario, judgement=judgement), dropped
+        return doc, []
+    doc = {key: value for key, value in doc.items() if key != "judgement"}
+    if table:
+        doc["judgement"] = table
+    return doc, dropped
 
 
 PRIOR_NAMES = frozenset(("discount_rate", "financing_rate") + FUNDING_PRIORS + COMPANY_PRIORS + CONTRACT_PRIORS)
