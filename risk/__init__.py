@@ -13,6 +13,7 @@ _configure_numba_cache()  # before anything imports numba
 
 from ._version import __version__  # noqa: E402
 from .api import Result, simulate  # noqa: E402
+from .backtest import Backtest, backtest  # noqa: E402
 from .errors import InputError, RiskError  # noqa: E402
 from .paired import Comparison, compare  # noqa: E402
 from .reverse import Breakeven, breakeven  # noqa: E402
@@ -21,5 +22,5 @@ from .scenario.overrides import Scale, Shift  # noqa: E402
 from .sensitivity import Sensitivity, sensitivity  # noqa: E402
 from .scenario.overrides import embedded_overlays as stress_overlays  # noqa: E402
 
-__all__ = ["Breakeven", "Comparison", "InputError", "Result", "RiskError", "Scale", "Scenario", "Sensitivity", "Shift",
-           "__version__", "breakeven", "compare", "load_scenario", "sensitivity", "simulate", "stress_overlays"]
+__all__ = ["Backtest", "Breakeven", "Comparison", "InputError", "Result", "RiskError", "Scale", "Scenario", "Sensitivity", "Shift",
+           "__version__", "backtest", "breakeven", "compare", "load_scenario", "sensitivity", "simulate", "stress_overlays"]

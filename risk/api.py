@@ -164,6 +164,13 @@ class Result:
                 "funding_gap_cvar95": stats.funding_gap_cvar95,
                 "breakeven_year_median": stats.breakeven_year_median,
                 "grade": stats.grade,
+                **({"p_shortfall_judgement_p05": stats.p_shortfall_judgement["5"],
+                    "p_shortfall_judgement_p50": stats.p_shortfall_judgement["50"],
+                    "p_shortfall_judgement_p95": stats.p_shortfall_judgement["95"],
+                    "p_default_judgement_p05": stats.p_default_judgement["5"],
+                    "p_default_judgement_p95": stats.p_default_judgement["95"],
+                    "judgement_share": stats.judgement_share}
+                   if stats.p_shortfall_judgement is not None else {}),
             })
         return pd.DataFrame(rows).set_index("entity")
 
@@ -218,7 +225,9 @@ class Result:
         lines = [f"<risk.Result {self.scenario.name}: {self.draws:,} draws, seed {self.seed}>"]
         for name, stats in self.entities.items():
             p = stats.p_shortfall
-            lines.append(f"  {name:<12} P(shortfall) = {p['p']:.4f} ± {p['mcse']:.4f}"
+            band = stats.p_shortfall_judgement
+            judged = f" (judgement {band['5']:.2f}-{band['95']:.2f})" if band else ""
+            lines.append(f"  {name:<12} P(shortfall) = {p['p']:.4f} ± {p['mcse']:.4f}{judged}"
                          f"  P(default) = {stats.p_default['p']:.4f}"
                          f"  median coverage {stats.coverage_quantiles['50']:.3f}  grade {stats.grade}")
         return "\n".join(lines)
@@ -232,7 +241,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
              max_draws: int | None = None,
              keep: int | None = None, observations: str | Path | None = None, by_provider: bool = False,
              chunk_size: int | None = None, client=None, judgement: bool = True,
-             calibrations: int | None = None,
+             calibrations: int | None = None, include_before_as_of: bool = False,
              progress: Callable[[int, int], None] | None = None) -> Result:
     """Simulate a scenario and return its statistics with Monte Carlo errors.
 
@@ -283,6 +292,11 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         (PSIS), and ``Result.posterior`` holds the posterior statistics, every
         prior's posterior summary, the shift of the verdict with its error,
         the effective sample size and k-hat (``risk.posterior``).  Plain MC only.
+        Only observations dated after the scenario's ``as_of`` weigh the draws
+        (earlier ones set its priors: ``Result.posterior.excluded`` lists them).
+        With judgement the weighted sample is the mixture over calibrations.
+    include_before_as_of : bool, default False
+        Also weigh by observations dated on or before ``as_of`` (they may count twice: warned).
     by_provider : bool, default False
         Also settle every draw's payments per provider and investor
         (``risk.exposure``): revenue at risk, round-trip share, investment
@@ -302,8 +316,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         that counts both levels, beside the judgement band (``Result.judgement``
         and each entity's ``p_shortfall_judgement``).  False runs the
         scenario at its central calibration (the file's own values).
-        Provider exposure, kept draws and observations use the central
-        calibration.
+        Provider exposure and kept draws use the central calibration.
     calibrations : int, optional
         ``M``, the calibrations of a two-level run (default 64, at least 8).
     progress : callable, optional
@@ -357,7 +370,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
     compiled = compile_scenario(loaded)
     executor = executor_for(threads, client)
-    judged = judgement and loaded.judgement is not None and observations is None
+    judged = judgement and loaded.judgement is not None
     if judged:
         _check_two_level(sampler, targets, calibrations)
         start = time.perf_counter()
@@ -382,10 +395,18 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         result.providers = exposure.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size,
                                         executor=executor)
     if observations is not None:
-        observed = load_observations(observations, loaded)
-        found = posterior.run(compiled, observation_array(observed, loaded), draws=draws, seed=seed,
-                              chunk_size=chunk_size, executor=executor)
-        result.posterior = posterior.summarise(found, loaded, result, observed, draws)
+        observed, excluded = _observations_after_as_of(observations, loaded, include_before_as_of)
+        plan = found if judged else {"compiled": compiled, "calibrations": None, "inner": draws,
+                                     "inner_chunk": chunk_size}
+        weighted = posterior.run(plan["compiled"], observation_array(observed, loaded), draws=plan["inner"],
+                                 seed=seed, chunk_size=plan["inner_chunk"], executor=executor,
+                                 calibrations=plan["calibrations"])
+        result.posterior = posterior.summarise(weighted, loaded, result, observed, result.draws)
+        result.posterior.excluded = excluded
+        if include_before_as_of and any(o.date <= _as_of(loaded) for o in observed):
+            result.posterior.warning = ("observations dated on or before the scenario's as_of were included: "
+                                        "they may have set its priors already, and then count twice. "
+                                        + result.posterior.warning).strip()
     if keep is not None:
         total = accumulators.draws
         count = min(keep, total)
@@ -393,6 +414,40 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         result.kept = engine.record(compiled, z_keys=engine.score_keys(compiled, seed), indices=indices,
                                     sampler=sampler, keep_values=True, keep_paths=True, executor=executor)
     return result
+
+
+def _as_of(loaded) -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(loaded.as_of)
+    except ValueError:
+        raise InputError(f"as_of {loaded.as_of!r} is not a date, so observations cannot be placed in time",
+                         source=loaded.source, key="as_of", allowed='as_of = "YYYY-MM-DD"') from None
+
+
+def _observations_after_as_of(path, loaded, include_before: bool) -> tuple[list, list]:
+    """The observations that may weigh the draws, and the excluded ones with the reason.
+
+    Observations dated on or before the scenario's ``as_of`` were known when
+    its priors were set (the default's run-rate priors come from them): fed
+    back as evidence they would count twice.  ``include_before`` keeps them.
+    """
+    observed = load_observations(path, loaded)
+    as_of = _as_of(loaded)
+    if include_before:
+        return observed, []
+    kept = [o for o in observed if o.date > as_of]
+    excluded = [{"company": o.company, "date": o.date.isoformat(), "quantity": o.quantity, "value": o.value,
+                 "source": o.source, "reason": f"dated on or before the scenario's as_of ({loaded.as_of}): known "
+                                               f"when its priors were set, so it would count twice"}
+                for o in observed if o.date <= as_of]
+    if not kept:
+        raise InputError(f"every observation is dated on or before the scenario's as_of ({loaded.as_of}): its priors "
+                         f"already rest on them, and weighting by them again counts them twice",
+                         source=str(path), key="date",
+                         allowed="observations dated after as_of (e.g. calibrate the late-2025 vintage "
+                                 "article-2025 with 2026's numbers), or include_before_as_of=True "
+                                 "(--include-before-as-of) to force them")
+    return kept, excluded
 
 
 def _check_two_level(sampler, targets, calibrations) -> None:
@@ -413,7 +468,8 @@ def _run_two_level(loaded, compiled, *, draws, seed, chunk_size, calibrations, e
     inner_chunk = max(k.LANES, chunk_size // calibrations)
     accumulators = engine.run(judged, draws=inner, seed=seed, chunk_size=inner_chunk, calibrations=calibrated,
                               executor=executor, progress=progress)
-    return accumulators, {"values": values, "views": views, "inner_chunk": inner_chunk}
+    return accumulators, {"values": values, "views": views, "inner_chunk": inner_chunk, "inner": inner,
+                          "compiled": judged, "calibrations": calibrated}
 
 
 def _judgement_summary(loaded, accumulators, found, entities) -> dict:

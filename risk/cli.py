@@ -446,6 +446,62 @@ def _posterior_table(result) -> Table:
 
 
 @app.command()
+def backtest(
+    scenario: Optional[str] = typer.Argument(None, help="The vintage: a scenario file or embedded name (default: the embedded default)."),
+    observations: str = typer.Option("default", "--observations", help="A CSV of reported numbers ('default': the shipped one)."),
+    draws: str = typer.Option("2e5", "--draws", "-n", help="Draws of the prior predictive."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    threads: ThreadsOption = None,
+    as_json: JsonOption = False,
+    out: OutOption = None,
+    calibrations: Optional[int] = typer.Option(None, "--calibrations", help="Calibrations of the scenario's [judgement] (default 64)."),
+    no_judgement: bool = typer.Option(False, "--no-judgement", help="Score the central calibration only."),
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
+) -> None:
+    """Score a vintage against what was reported after its as_of date: PIT, log score, tails."""
+    from .backtest import backtest as run_backtest
+
+    handle = None
+    try:
+        n = parse_draws(draws)
+        _check_run_options(seed, threads)
+        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario)])
+        found = run_backtest(scenario, observations=observations, draws=n, seed=seed, threads=threads,
+                             judgement=not no_judgement, calibrations=calibrations,
+                             client=handle.client if handle else None)
+    except InputError as err:
+        _fail(err)
+    finally:
+        if handle is not None:
+            handle.close()
+    if _emit_json(found.to_dict(), out=out, as_json=as_json):
+        return
+    line = found.summary()
+    table = Table(title=f"backtest of {line['vintage']} (as of {line['as_of']}): {found.draws:,} draws, "
+                        f"seed {found.seed}" + (f", {found.calibrations} calibrations" if found.calibrations else ""))
+    for column in ("company", "date", "quantity", "reported", "PIT ± MC", "90 % band", "log score"):
+        table.add_column(column, justify="left" if column in ("company", "date", "quantity") else "right")
+    for row in found.scored:
+        flag = "beyond 0.5 %" if row["tail"] else ("in" if row["in_band_90"] else "out")
+        table.add_row(row["company"], row["date"], row["quantity"], f"{row['value']:g}",
+                      f"{row['pit']:.4f} ± {row['pit_mcse']:.4f}", flag,
+                      _fmt(row["log_score"], 2) if row["log_score"] is not None else "-inf")
+    console = Console()
+    console.print(table)
+    verdict = {"overconfident": "OVERCONFIDENT: an observation lies beyond the predictive's 0.5 % or 99.5 % point",
+               "consistent": "consistent: every observation lies within the predictive's 0.5-99.5 % range",
+               "nothing to score": "nothing to score: no observation is dated after the vintage's as_of"}
+    console.print(f"{line['vintage']}: {line['scored']} scored, {line['in_band_90']} inside the 90 % band; "
+                  f"{verdict[line['verdict']]}.", markup=False, highlight=False)
+    if found.excluded:
+        console.print(f"excluded {len(found.excluded)} observation(s) dated on or before {line['as_of']} "
+                      f"(known when the vintage was made).", markup=False, highlight=False)
+    console.print("PIT = the predictive's probability of a value at or below the reported one (measurement "
+                  "error included); uniform if the vintage is calibrated.", style="dim", markup=False)
+
+
+@app.command()
 def calibrate(
     scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
     observations: str = typer.Option("default", "--observations", help="A CSV of reported numbers ('default': the shipped one)."),
@@ -456,6 +512,9 @@ def calibrate(
     out: OutOption = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
+    include_before_as_of: bool = typer.Option(False, "--include-before-as-of", help="Also weigh by observations dated on or before the scenario's as_of (they may count twice)."),
+    calibrations: Optional[int] = typer.Option(None, "--calibrations", help="Calibrations of the scenario's [judgement] (default 64)."),
+    no_judgement: bool = typer.Option(False, "--no-judgement", help="Weigh the central calibration's draws only."),
 ) -> None:
     """Update the priors with what was reported: PSIS-weighted posterior, every prior, the verdict's shift."""
     handle = None
@@ -464,7 +523,8 @@ def calibrate(
         _check_run_options(seed, threads)
         handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario)])
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations,
-                              client=handle.client if handle else None)
+                              client=handle.client if handle else None, include_before_as_of=include_before_as_of,
+                              judgement=not no_judgement, calibrations=calibrations)
     except InputError as err:
         _fail(err)
     finally:
@@ -475,6 +535,10 @@ def calibrate(
     console = Console()
     console.print(_posterior_table(result))
     post = result.posterior
+    if post.excluded:
+        console.print(f"excluded {len(post.excluded)} observation(s) dated on or before the scenario's as_of "
+                      f"({result.scenario.as_of}): its priors rest on them already (--include-before-as-of "
+                      f"forces them).", markup=False, highlight=False)
     table = Table(title="every prior: prior → posterior")
     for column in ("prior", "mean", "5 %", "95 %"):
         table.add_column(column, justify="left" if column == "prior" else "right")

@@ -567,19 +567,26 @@ class LogWeightPass(Pass):
     observations: np.ndarray
     keep: int
     chunk_size: int = DEFAULT_CHUNK_SIZE
+    calibrations: k.Calibrations | None = None
 
     def __post_init__(self):
         self._keys = score_keys(self.compiled, self.seed)
         self._block = BATCH_CHUNKS * self.chunk_size
+        if self.calibrations is None:
+            self.calibrations = k.one_calibration(self.compiled.model)
+        self._m = self.calibrations.specs.shape[0]
 
     def n_blocks(self):
         return -(-self.draws // self._block)
 
-    def block_draws(self, index):
+    def _inner(self, index):
         return min(self._block, self.draws - index * self._block)
 
+    def block_draws(self, index):
+        return self._inner(index) * self._m  # runs: draw d under calibration j is run d * M + j
+
     def tasks(self, index):
-        return -(-self.block_draws(index) // RECORD_TASK)
+        return -(-self._inner(index) // RECORD_TASK)
 
     def new_exact(self, slots):
         return {"lw": np.empty(0), "draw": np.empty(0, dtype=np.int64), "finite": 0}
@@ -588,10 +595,10 @@ class LogWeightPass(Pass):
         first = index * self._block
         out = np.empty(self.block_draws(index))
         in_slots(ko.log_weights, scratch[:slot_count(len(scratch), self.tasks(index))], k.SAMPLER_MC,
-                 self._keys, first, self.compiled.model, self.observations, out)
+                 self._keys, first, self.compiled.model, self.calibrations, self.observations, out)
         exact["finite"] += int(np.isfinite(out).sum())
-        merged = self.combine(exact, {"lw": out, "draw": np.arange(first, first + len(out), dtype=np.int64),
-                                      "finite": 0})
+        runs = np.arange(first * self._m, first * self._m + len(out), dtype=np.int64)
+        merged = self.combine(exact, {"lw": out, "draw": runs, "finite": 0})
         exact.update(lw=merged["lw"], draw=merged["draw"])
         return None
 
@@ -622,10 +629,13 @@ class WeightedPass(Pass):
     tail_draws: np.ndarray
     tail_lw: np.ndarray
     chunk_size: int = DEFAULT_CHUNK_SIZE
+    calibrations: k.Calibrations | None = None
 
     def __post_init__(self):
         self._keys = score_keys(self.compiled, self.seed)
         self._chunks = -(-self.draws // self.chunk_size)
+        if self.calibrations is None:
+            self.calibrations = k.one_calibration(self.compiled.model)
 
     def _range(self, index):
         first = index * BATCH_CHUNKS
@@ -654,7 +664,7 @@ class WeightedPass(Pass):
         sums = np.zeros((size, n_entities, ko.N_WEIGHTED))
         prior_sums = np.zeros((size, n_var))
         in_slots(ko.weighted_batch, scratch, k.SAMPLER_MC, self._keys, first, size, self.chunk_size, self.draws,
-                 self.compiled.model, self.observations, self.lw_max, self.tail_draws, self.tail_lw, sums,
+                 self.compiled.model, self.calibrations, self.observations, self.lw_max, self.tail_draws, self.tail_lw, sums,
                  prior_sums, exact["hists"], exact["prior_hists"])
         total, prior = np.zeros(sums.shape[1:]), np.zeros(n_var)
         for ci in range(size):  # chunk order: the same numbers for any thread count
@@ -668,6 +678,61 @@ class WeightedPass(Pass):
 
     def fold(self, acc, ordered):
         return acc[0] + ordered[0], acc[1] + ordered[1]
+
+
+@dataclass
+class PredictPass(Pass):
+    """The prior predictive of observations (``kernels.observe.predict_batch``): a backtest, the run's draws."""
+
+    compiled: CompiledScenario
+    seed: int
+    draws: int
+    observations: np.ndarray
+    calibrations: k.Calibrations | None = None
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    def __post_init__(self):
+        self._keys = score_keys(self.compiled, self.seed)
+        self._chunks = -(-self.draws // self.chunk_size)
+        if self.calibrations is None:
+            self.calibrations = k.one_calibration(self.compiled.model)
+
+    def _range(self, index):
+        first = index * BATCH_CHUNKS
+        return first, min(BATCH_CHUNKS, self._chunks - first)
+
+    def n_blocks(self):
+        return -(-self._chunks // BATCH_CHUNKS)
+
+    def tasks(self, index):
+        return self._range(index)[1]
+
+    def block_draws(self, index):
+        first, size = self._range(index)
+        runs = min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size
+        return runs * self.calibrations.specs.shape[0]
+
+    def new_exact(self, slots):
+        return {}
+
+    def finish(self, exact):
+        return {}
+
+    def run_block(self, index, scratch, exact):
+        first, size = self._range(index)
+        sums = np.zeros((size, len(self.observations), self.calibrations.specs.shape[0], ko.N_PREDICTED))
+        in_slots(ko.predict_batch, scratch, self._keys, first, size, self.chunk_size, self.draws,
+                 self.compiled.model, self.calibrations, self.observations, sums)
+        block = np.zeros(sums.shape[1:])
+        for ci in range(size):  # chunk order: thread-count invariant
+            block += sums[ci]
+        return block
+
+    def start(self):
+        return np.zeros((len(self.observations), self.calibrations.specs.shape[0], ko.N_PREDICTED))
+
+    def fold(self, acc, ordered):
+        return acc + ordered
 
 
 # Kept draws

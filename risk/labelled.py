@@ -146,6 +146,7 @@ def result_html(result) -> str:
     names = list(result.entities)
     rows = [("P(shortfall) ± se", lambda s: f"{s.p_shortfall['p']:.4f} ± {s.p_shortfall['mcse']:.4f}"),
             ("95 % interval", lambda s: "[{:.4f}, {:.4f}]".format(*s.p_shortfall["ci95"])),
+            ("P(default) ± se", lambda s: f"{s.p_default['p']:.4f} ± {s.p_default['mcse']:.4f}"),
             ("P(distress)", lambda s: f"{s.p_distress['p']:.4f}"),
             ("coverage median [5 %, 95 %]", lambda s: "{:.2f} [{:.2f}, {:.2f}]".format(
                 s.coverage_quantiles["50"], s.coverage_quantiles["5"], s.coverage_quantiles["95"])),
@@ -154,6 +155,12 @@ def result_html(result) -> str:
             ("break-even year (median)", lambda s: s.breakeven_year_median or "none"),
             ("bubble-risk grade", lambda s: s.grade if s.grade_range[0] == s.grade_range[1]
              else f"{s.grade} ({s.grade_range[0]}–{s.grade_range[1]})")]
+    if result.judgement is not None:
+        head += f"; {result.judgement['calibrations']} calibrations of the scenario's judgement"
+        rows[:2] = [("P(shortfall): judgement band 5–95 %", lambda s: "{:.2f}–{:.2f}".format(
+                        s.p_shortfall_judgement["5"], s.p_shortfall_judgement["95"])),
+                    ("P(shortfall): mixture ± MC", lambda s: f"{s.p_shortfall['p']:.3f} ± {s.p_shortfall['mcse']:.3f}"),
+                    ("share of variance from judgement", lambda s: f"{s.judgement_share:.0%}")]
     table = ["<table><tr><th></th>" + "".join(f"<th>{html.escape(n)}</th>" for n in names) + "</tr>"]
     for label, fn in rows:
         table.append(f"<tr><td>{html.escape(label)}</td>"

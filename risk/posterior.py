@@ -117,38 +117,44 @@ class Posterior:
     entities: dict = field(default_factory=dict)
     priors: dict = field(default_factory=dict)
     shift: dict = field(default_factory=dict)
+    excluded: list = field(default_factory=list)  # observations left out (dated on or before as_of), with why
 
     def to_dict(self) -> dict:
         from .result import json_ready
 
         return json_ready({"ess": self.ess, "khat": self.khat, "tail": self.tail, "reliable": self.reliable,
                            "warning": self.warning, "draws": self.draws, "entities": self.entities,
-                           "priors": self.priors, "shift": self.shift,
+                           "priors": self.priors, "shift": self.shift, "excluded": self.excluded,
                            "observations": [{"company": o.company, "date": o.date.isoformat(),
                                              "quantity": o.quantity, "value": o.value, "rel_error": o.rel_error,
                                              "source": o.source} for o in self.observations]})
 
 
 def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: int | None = None,
-        chunk_size: int = engine.DEFAULT_CHUNK_SIZE, executor=None) -> dict:
-    """Both passes (``engine.LogWeightPass``, ``engine.WeightedPass``): the weighted accumulators and PSIS."""
+        chunk_size: int = engine.DEFAULT_CHUNK_SIZE, executor=None, calibrations=None) -> dict:
+    """Both passes (``engine.LogWeightPass``, ``engine.WeightedPass``): the weighted accumulators and PSIS.
+
+    With ``calibrations`` (``M`` of them, a two-level run) every draw runs under each: the weighted
+    sample is the ``draws * M`` runs of the mixture, so the observations also weigh the calibrations.
+    """
     if executor is None:
         executor = engine.Threads(threads or 1)
-    m = tail_size(draws)
-    found, _ = engine.run_pass(engine.LogWeightPass(compiled, seed, draws, observations, m + 1, chunk_size),
-                               executor=executor)
+    runs = draws * (1 if calibrations is None else calibrations.specs.shape[0])
+    m = tail_size(runs)
+    found, _ = engine.run_pass(engine.LogWeightPass(compiled, seed, draws, observations, m + 1, chunk_size,
+                                                    calibrations), executor=executor)
     if found["finite"] == 0:
         raise ValueError("every draw has zero likelihood")
     top_lw, top_idx = found["lw"], found["draw"]
-    smoothed, khat = smooth_tail(top_lw, draws)
+    smoothed, khat = smooth_tail(top_lw, runs)
     order = np.argsort(top_lw, kind="stable")[-m:]  # the m largest, increasing: the order of `smoothed`
     tail_draws, tail_lw = top_idx[order], smoothed
     sort = np.argsort(tail_draws)
     tail_draws, tail_lw = np.ascontiguousarray(tail_draws[sort]), np.ascontiguousarray(tail_lw[sort])
     lw_max = float(max(top_lw.max(), tail_lw.max()))
     exact, (total_sums, total_prior) = engine.run_pass(
-        engine.WeightedPass(compiled, seed, draws, observations, lw_max, tail_draws, tail_lw, chunk_size),
-        executor=executor)
+        engine.WeightedPass(compiled, seed, draws, observations, lw_max, tail_draws, tail_lw, chunk_size,
+                            calibrations), executor=executor)
     return {"sums": total_sums, "prior_sums": total_prior, "hists": exact["hists"],
             "prior_hists": exact["prior_hists"], "khat": khat, "tail": m, "lw_max": lw_max,
             "tail_draws": tail_draws, "tail_lw": tail_lw}

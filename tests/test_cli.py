@@ -148,13 +148,23 @@ def test_simulate_on_a_local_cluster_matches_local(small_scenario_file, tmp_path
 
 
 def test_calibrate_and_simulate_with_observations(tmp_path):
-    proc = _risk("calibrate", "--draws", "20000", "--seed", "1", cwd=tmp_path)
+    # the late-2025 vintage updated with what 2026 reported
+    proc = _risk("calibrate", "article-2025", "--draws", "20000", "--seed", "1", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Pareto k-hat" in proc.stdout and "every prior: prior → posterior" in proc.stdout
-    proc = _risk("simulate", "--draws", "20000", "--seed", "1", "--observations", "default", "--json", cwd=tmp_path)
+    proc = _risk("simulate", "article-2025", "--draws", "20000", "--seed", "1", "--observations", "default",
+                 "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     posterior = json.loads(proc.stdout)["posterior"]
-    assert posterior["ess"] > 0 and "anthropic" in posterior["shift"]
+    assert posterior["ess"] > 0 and "anthropic" in posterior["shift"] and posterior["excluded"] == []
+    # the mid-2026 vintage's priors rest on the shipped observations: nothing left to weigh, unless forced
+    proc = _risk("calibrate", "--draws", "20000", "--seed", "1", cwd=tmp_path)
+    assert proc.returncode == 2 and "counts them twice" in proc.stderr
+    proc = _risk("calibrate", "--draws", "20000", "--seed", "1", "--include-before-as-of", "--json", cwd=tmp_path)
+    assert proc.returncode == 0 and "count twice" in json.loads(proc.stdout)["posterior"]["warning"]
+    proc = _risk("backtest", "article-2025", "--draws", "20000", "--seed", "1", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["scored"] == 4
     proc = _risk("calibrate", "--observations", str(tmp_path / "none.csv"), cwd=tmp_path)
     assert proc.returncode == 2 and "no such observations file" in proc.stderr
 

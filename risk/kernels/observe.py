@@ -26,7 +26,8 @@ from numba import njit
 
 from .histogram import bin_index
 from .model import OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_RUNRATE, REVENUE0
-from .simulate import LANES, set_block, simulate_block
+from .simulate import (LANES, SAMPLER_MC, calibrated, model_block, score_block, set_block, set_fixed,
+                       simulate_block)
 
 OBS_REVENUE = 0
 OBS_CAPACITY = 1
@@ -92,23 +93,29 @@ def log_likelihood(paths, values, lane, company_var, observations, horizon):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, model, observations, out):
-    """Log-likelihood of draws ``first_draw .. first_draw + len(out) - 1`` into ``out``.
+def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, model, calibrations, observations, out):
+    """Log-likelihood of draws ``first_draw ..`` under every calibration: ``out[i * M + j]`` for draw
+    ``first_draw + i`` under calibration ``j`` (``M`` calibrations; ``len(out) = n * M``).
 
     Slot ``slot`` of ``n_slots`` (threads, each with its own ``block``) fills tasks ``slot, slot + n_slots,
     ...`` of ``64 * LANES`` draws.
     """
-    n = out.shape[0]
+    n_cal = calibrations.specs.shape[0]
+    n = out.shape[0] // n_cal
     per_task = 64 * LANES
     draws, values, paths = block.draws, block.values, block.paths
     for task in range(slot, (n + per_task - 1) // per_task, n_slots):
         task_last = min((task + 1) * per_task, n)
         for block_first in range(task * per_task, task_last, LANES):
             set_block(draws, first_draw + block_first, first_draw + task_last)
-            simulate_block(block, sampler, z_keys, block.no_scores, model)
-            for lane in range(min(LANES, task_last - block_first)):
-                out[block_first + lane] = log_likelihood(paths, values, lane, model.company_var, observations,
-                                                         model.horizon)
+            score_block(block, sampler, z_keys, block.no_scores, model)
+            for j in range(n_cal):
+                if n_cal > 1:
+                    set_fixed(values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
+                for lane in range(min(LANES, task_last - block_first)):
+                    out[(block_first + lane) * n_cal + j] = log_likelihood(paths, values, lane, model.company_var,
+                                                                           observations, model.horizon)
 
 
 @njit(cache=True, error_model="numpy")
@@ -128,9 +135,11 @@ def _weight(draw, lw, lw_max, tail_draws, tail_lw):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
-                   model, observations, lw_max, tail_draws, tail_lw, sums, prior_sums, hists, prior_hists):
+                   model, calibrations, observations, lw_max, tail_draws, tail_lw, sums, prior_sums, hists,
+                   prior_hists):
     """Weighted statistics of chunks ``first_chunk ..`` (the second pass of the posterior).
 
+    Draw ``d`` under calibration ``j`` is run ``d * M + j`` (``log_weights``).
     ``sums`` (batch_chunks, n_entities, N_WEIGHTED) and ``prior_sums``
     (batch_chunks, n_variates) are per-chunk floats (overwritten); ``hists``
     (n_slots, n_entities, 2, N_BINS) weighted coverage and funding-gap
@@ -138,6 +147,7 @@ def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chu
     prior histograms are fixed-point integers (added to).  Slot ``slot`` of
     ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
     """
+    n_cal = calibrations.specs.shape[0]
     draws, values, paths, outcomes = block.draws, block.values, block.paths, block.outcomes
     for ci in range(slot, batch_chunks, n_slots):
         sums[ci, :, :] = 0.0
@@ -146,11 +156,15 @@ def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chu
         last = min(first + chunk_size, total_draws)
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
-            simulate_block(block, sampler, z_keys, block.no_scores, model)
-            for lane in range(min(LANES, last - block_first)):
-                _add_weighted(draws[lane], lane, values, paths, outcomes, model.company_var, observations, lw_max,
-                              tail_draws, tail_lw, model.horizon, sums[ci], prior_sums[ci], hists[slot],
-                              prior_hists[slot])
+            score_block(block, sampler, z_keys, block.no_scores, model)
+            for j in range(n_cal):
+                if n_cal > 1:
+                    set_fixed(values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
+                for lane in range(min(LANES, last - block_first)):
+                    _add_weighted(draws[lane] * n_cal + j, lane, values, paths, outcomes, model.company_var,
+                                  observations, lw_max, tail_draws, tail_lw, model.horizon, sums[ci], prior_sums[ci],
+                                  hists[slot], prior_hists[slot])
 
 
 @njit(cache=True, error_model="numpy")
@@ -185,3 +199,49 @@ def _add_weighted(draw, lane, values, paths, outcomes, company_var, observations
     for v in range(values.shape[0]):
         prior_sums[v] += w * values[v, lane]
         prior_hists[v, bin_index(values[v, lane])] += units
+
+
+# Per-observation sums of the prior predictive (``predict_batch``), per chunk.
+P_CDF = 0  # sum over draws of Phi((log y - log model) / sigma): the PIT's numerator
+P_CDF_SQ = 1  # its square: the PIT's Monte Carlo error
+P_DENSITY = 2  # sum over draws of the predictive density of log y
+N_PREDICTED = 3
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def predict_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, model,
+                  calibrations, observations, sums):
+    """Prior-predictive sums of each observation (``P_*``) over chunks ``first_chunk ..`` (a backtest).
+
+    Every calibration runs on each draw's scores, as in ``simulate.run_batch``;
+    ``sums`` (batch_chunks, n_observations, n_calibrations, N_PREDICTED) is overwritten, one row per chunk.
+    Slot ``slot`` of ``n_slots`` (threads) runs chunks ``slot, slot + n_slots, ...``.
+    """
+    n_cal = calibrations.specs.shape[0]
+    draws, values, paths = block.draws, block.values, block.paths
+    for ci in range(slot, batch_chunks, n_slots):
+        sums[ci, :, :, :] = 0.0
+        first = (first_chunk + ci) * chunk_size
+        last = min(first + chunk_size, total_draws)
+        for block_first in range(first, last, LANES):
+            set_block(draws, block_first, last)
+            score_block(block, SAMPLER_MC, z_keys, block.no_scores, model)
+            for j in range(n_cal):
+                if n_cal > 1:
+                    set_fixed(values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
+                for lane in range(min(LANES, last - block_first)):
+                    for o in range(observations.shape[0]):
+                        modelled = model_at(paths, values, lane, model.company_var, int(observations[o, 0]),
+                                            int(observations[o, 1]), observations[o, 2], model.horizon)
+                        sigma = observations[o, 4]
+                        if modelled <= 0.0:
+                            sums[ci, o, j, P_CDF] += 1.0  # a model value of 0 lies below any observation
+                            sums[ci, o, j, P_CDF_SQ] += 1.0
+                            continue
+                        z = (observations[o, 3] - math.log(modelled)) / sigma
+                        cdf = 0.5 * math.erfc(-z / math.sqrt(2.0))
+                        sums[ci, o, j, P_CDF] += cdf
+                        sums[ci, o, j, P_CDF_SQ] += cdf * cdf
+                        sums[ci, o, j, P_DENSITY] += math.exp(-0.5 * z * z) / (sigma * _SQRT_2PI)

@@ -382,7 +382,7 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
             judged[:, :, :] = 0.0
             for j in range(n_cal):
                 if n_cal > 1:
-                    _set_fixed(block.values, calibrations.specs[j])
+                    set_fixed(block.values, calibrations.specs[j])
                 model_block(block, calibrated(model, calibrations, j))
                 _add_floats(paths, outcomes, n_valid, horizon, lane_sums)
                 _accumulate_block(n_valid, horizon, paths, outcomes, slot_counts, slot_hists)
@@ -392,8 +392,8 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
 
 
 @njit(cache=True, error_model="numpy")
-def _set_fixed(values, spec):
-    # a calibration's fixed priors (calibrations may give a fixed prior another value)
+def set_fixed(values, spec):
+    """Write calibration ``spec``'s fixed priors into every lane (a calibration may fix a prior elsewhere)."""
     for v in range(spec.shape[0]):
         if spec[v, SPEC_FAMILY] == FAMILY_FIXED:
             for lane in range(values.shape[1]):

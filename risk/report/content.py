@@ -83,10 +83,14 @@ def summary_sentences(result: dict, stress_rows: list, drivers: dict, changes: l
     for name, stats in entities.items():
         low, high = stats["p_shortfall_ci95"]
         label = labels.get(name, name)
+        band = stats.get("p_shortfall_judgement")
+        how_sure = (f"(judgement band {percent(band['5'], 0)} to {percent(band['95'], 0)} across calibrations; "
+                    f"Monte Carlo ± {percent(stats['p_shortfall_mcse'], 1)})" if band else
+                    f"(± {percent(stats['p_shortfall_mcse'], 2)}; 95 % interval {percent(low, 2)} to "
+                    f"{percent(high, 2)})")
         sentences.append(
             f"{label}: discounted earnings fall short of the discounted compute commitments in "
-            f"{percent(stats['p_shortfall'])} of draws (± {percent(stats['p_shortfall_mcse'], 2)}; 95 % interval "
-            f"{percent(low, 2)} to {percent(high, 2)}). The expected funding gap is "
+            f"{percent(stats['p_shortfall'])} of draws {how_sure}. The expected funding gap is "
             f"{stats['funding_gap_mean']:,.1f} $B ({percent(stats['funding_gap_share'])} of the commitments); "
             f"{'at least one lab' if name == 'sector' else 'it'} runs out of cash after raising what the "
             f"funding market allows in {percent(stats['p_default'])} "
@@ -95,8 +99,9 @@ def summary_sentences(result: dict, stress_rows: list, drivers: dict, changes: l
     for entity, bars in drivers.items():
         if bars:
             top = bars[0]
+            where = " at the central calibration" if result.get("judgement") else ""
             sentences.append(
-                f"For {entity}, the prior that moves P(shortfall) most is {top['prior'].split('.', 2)[-1]}: "
+                f"For {entity}{where}, the prior that moves P(shortfall) most is {top['prior'].split('.', 2)[-1]}: "
                 f"from {percent(top['p_shortfall_low'])} at its 10th percentile to "
                 f"{percent(top['p_shortfall_high'])} at its 90th.")
     worst = None
@@ -107,7 +112,8 @@ def summary_sentences(result: dict, stress_rows: list, drivers: dict, changes: l
     if worst:
         overlay, sector = worst
         verdict = "beyond" if sector["distinguishable"] else "within"
-        sentences.append(f"Of the stress overlays, {overlay} moves the sector's P(shortfall) most: "
+        where = " at the central calibration" if result.get("judgement") else ""
+        sentences.append(f"Of the stress overlays{where}, {overlay} moves the sector's P(shortfall) most: "
                          f"{sector['difference']:+.4f} ± {sector['se']:.4f} ({verdict} Monte Carlo noise).")
     moved = [c for c in changes if c["metric"] == "p_shortfall" and c["larger_than_noise"]]
     if changes:

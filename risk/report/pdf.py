@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import platform
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -86,6 +87,36 @@ def _entity_table(stats: dict) -> Table:
     return _table(rows, widths=[7 * cm, 7 * cm])
 
 
+def _judgement_cover(out: dict, entities: dict) -> list:
+    """The cover of a two-level run: the judgement band first, then the mixture and its Monte Carlo error."""
+    plan = out["judgement"]
+    story = [Paragraph("How sure: the judgement band", STYLES["Heading3"]),
+             Paragraph(escape(f"P(shortfall) across {plan['calibrations']} calibrations drawn from the scenario's "
+                              f"judgement (what the evidence does not pin down), {plan['draws_per_calibration']:,} "
+                              f"draws each: the band is its 5 % to 95 % range; the mixture is the probability "
+                              f"over all of them, and its Monte Carlo error counts both levels."), SMALL),
+             Spacer(1, 0.2 * cm)]
+    rows = [["entity", "P(shortfall): band 5-95 %", "mixture ± MC", "P(default): band", "gap, $B", "grade range"]]
+    for name, stats in entities.items():
+        band, default = stats["p_shortfall_judgement"], stats["p_default_judgement"]
+        grades = stats["grade_range"]
+        rows.append([name, f"{band['5']:.2f} - {band['95']:.2f}",
+                     f"{stats['p_shortfall']:.2f} ± {stats['p_shortfall_mcse']:.3f}",
+                     f"{default['5']:.2f} - {default['95']:.2f}", f"{stats['funding_gap_mean']:,.0f}",
+                     grades[0] if grades[0] == grades[1] else f"{grades[0]} - {grades[1]}"])
+    story.append(_table(rows))
+    movers = []
+    for name in entities:
+        top = [row for row in plan["entities"][name]["drivers"] if abs(row["rank_correlation"]) >= 0.2][:2]
+        if top:
+            movers.append(f"{name}: " + ", ".join(f"{row['entry']} (rank correlation {row['rank_correlation']:+.2f})"
+                                                  for row in top))
+    if movers:
+        story += [Spacer(1, 0.2 * cm),
+                  Paragraph(escape("What moves the band most: " + "; ".join(movers) + "."), SMALL)]
+    return story
+
+
 def render(path, data: dict, result, sensitivities: dict, definition) -> None:
     """Write the PDF of ``data`` to ``path`` (the caller makes the write atomic)."""
     doc = SimpleDocTemplate(str(path), pagesize=A4, title=data["title"], author="risk",
@@ -100,14 +131,17 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
                   Paragraph(f"{data['date']} · scenario {out['scenario']} · {out['draws']:,} draws · seed {data['seed']}",
                             STYLES["Normal"]), Spacer(1, 0.6 * cm),
                   Paragraph(f"Bubble-risk verdict for the sector: <b>{out['sector']['grade']}</b>", STYLES["Heading2"])]
-        rows = [["entity", "P(shortfall) ± se", "95 % interval", "P(default) ± se", "gap, $B", "grade"]]
-        for name, stats in entities.items():
-            rows.append([name, f"{stats['p_shortfall']:.4f} ± {stats['p_shortfall_mcse']:.4f}",
-                         "[{:.4f}, {:.4f}]".format(*stats["p_shortfall_ci95"]),
-                         f"{stats['p_default']:.4f} ± {stats['p_default_mcse']:.4f}",
-                         f"{stats['funding_gap_mean']:,.0f}", stats["grade"]])
-        story += [_table(rows), Spacer(1, 0.4 * cm),
-                  Paragraph(HEADLINE_MEANING, SMALL), PageBreak()]
+        if out.get("judgement"):
+            story += _judgement_cover(out, entities)
+        else:
+            rows = [["entity", "P(shortfall) ± se", "95 % interval", "P(default) ± se", "gap, $B", "grade"]]
+            for name, stats in entities.items():
+                rows.append([name, f"{stats['p_shortfall']:.4f} ± {stats['p_shortfall_mcse']:.4f}",
+                             "[{:.4f}, {:.4f}]".format(*stats["p_shortfall_ci95"]),
+                             f"{stats['p_default']:.4f} ± {stats['p_default_mcse']:.4f}",
+                             f"{stats['funding_gap_mean']:,.0f}", stats["grade"]])
+            story.append(_table(rows))
+        story += [Spacer(1, 0.4 * cm), Paragraph(HEADLINE_MEANING, SMALL), PageBreak()]
     if "summary" in sections:
         story.append(Paragraph("Executive summary", STYLES["Heading1"]))
         story += [Paragraph(sentence, STYLES["BodyText"]) for sentence in data["summary"]]
