@@ -284,7 +284,7 @@ def _print_judgement(console: Console, result) -> None:
                   markup=False)
     for name, stats in result.entities.items():
         band = stats.p_shortfall_judgement
-        movers = [row for row in plan["entities"][name]["drivers"] if abs(row["rank_correlation"]) >= 0.2][:3]
+        movers = [row for row in plan["entities"][name]["drivers"] if row["clear"]][:3]
         moved = "; moved most by " + ", ".join(f"{row['entry']} (rho {row['rank_correlation']:+.2f})"
                                                for row in movers) if movers else ""
         console.print(f"  {name}: P(shortfall) {stats.p_shortfall['p']:.2f}  (judgement {band['5']:.2f}-"

@@ -107,7 +107,9 @@ def drivers(p_j: np.ndarray, values: dict, views: np.ndarray | None, names: list
     """Which judgement moves ``P_j`` most: Spearman's rank correlation per entry, the correlation ratio of views.
 
     Ranked by the size of the effect; ``share`` is its square (the share of
-    ``Var_j(P_j)`` that the entry explains, alone, in ranks).
+    ``Var_j(P_j)`` that the entry explains, alone, in ranks); ``se`` its
+    sampling error over the calibrations and ``clear`` whether it exceeds
+    twice that (with 64 calibrations, |rho| >= 0.25).
     """
     from scipy.stats import spearmanr
 
@@ -122,8 +124,13 @@ def drivers(p_j: np.ndarray, values: dict, views: np.ndarray | None, names: list
         eta = math.sqrt(between / total) if total > 0 else 0.0
         found.append({"entry": "views", "rank_correlation": eta,
                       "by_view": {names[int(v)]: float(p_j[views == v].mean()) for v in np.unique(views)}})
+    # sampling error of a rank correlation over M calibrations (Fisher, at rho = 0): an entry whose |rho|
+    # is below 2 se may be moving P_j by chance alone
+    se = 1.0 / math.sqrt(max(len(p_j) - 3, 1))
     for row in found:
         row["share"] = row["rank_correlation"] ** 2
+        row["se"] = se
+        row["clear"] = abs(row["rank_correlation"]) >= 2 * se
     return sorted(found, key=lambda row: -abs(row["rank_correlation"]))
 
 

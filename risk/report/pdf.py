@@ -107,7 +107,7 @@ def _judgement_cover(out: dict, entities: dict) -> list:
     story.append(_table(rows))
     movers = []
     for name in entities:
-        top = [row for row in plan["entities"][name]["drivers"] if abs(row["rank_correlation"]) >= 0.2][:2]
+        top = [row for row in plan["entities"][name]["drivers"] if row["clear"]][:2]
         if top:
             movers.append(f"{name}: " + ", ".join(f"{row['entry']} (rank correlation {row['rank_correlation']:+.2f})"
                                                   for row in top))
