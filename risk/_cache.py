@@ -13,10 +13,14 @@ does so first).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
+import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from ._version import __version__
@@ -79,8 +83,12 @@ def _remove_stale(parent: Path, keep: str, *, now: float | None = None) -> None:
 def configure_numba_cache() -> Path | None:
     """Point numba's cache at a folder keyed to the kernels; return it.
 
-    A user-set ``NUMBA_CACHE_DIR`` is respected.  When no folder is writable,
-    numba falls back to its own behaviour (no cache: compile every run).
+    A user-set ``NUMBA_CACHE_DIR`` is respected.  When the cache root is not
+    writable (a read-only home, say), the kernels are cached in this user's
+    folder of the temporary directory instead, with a warning; when that
+    fails too, in a fresh temporary folder removed at exit (every run then
+    compiles, but runs).  numba itself would otherwise refuse to import the
+    kernels ("no locator available").
     """
     if os.environ.get("NUMBA_CACHE_DIR"):
         return Path(os.environ["NUMBA_CACHE_DIR"])
@@ -88,20 +96,38 @@ def configure_numba_cache() -> Path | None:
     parent = cache_root() / "numba"
     folder = parent / key
     if not _writable(folder):
-        return None
+        fallback = Path(tempfile.gettempdir()) / f"risk-{_user()}" / "numba"
+        warnings.warn(f"risk: the cache folder {parent} is not writable; compiled kernels go to "
+                      f"{fallback} (set RISK_CACHE_DIR to choose another)", RuntimeWarning, stacklevel=2)
+        parent, folder = fallback, fallback / key
+        if not _writable(folder):
+            folder = Path(tempfile.mkdtemp(prefix="risk-numba-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            _point_numba_at(folder)
+            return folder
     os.utime(folder)  # its last use: what keeps it from being removed by another version
     _remove_stale(parent, key)
-    os.environ["NUMBA_CACHE_DIR"] = str(folder)
-    try:  # numba may already be imported by the user's session
-        import sys
-        if "numba" in sys.modules:
-            sys.modules["numba"].config.CACHE_DIR = str(folder)
-    except AttributeError:
-        pass
+    _point_numba_at(folder)
     return folder
 
 
+def _point_numba_at(folder: Path) -> None:
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    if "numba" in sys.modules:  # numba may already be imported by the user's session
+        sys.modules["numba"].config.CACHE_DIR = str(folder)
+
+
+def _user() -> str:
+    try:
+        return str(os.getuid())
+    except AttributeError:  # not POSIX
+        return os.environ.get("USERNAME", "user")
+
+
 def scenario_cache_dir() -> Path | None:
-    """Return a writable folder for compiled scenarios, or None."""
-    folder = cache_root() / "scenarios" / __version__
-    return folder if _writable(folder) else None
+    """Return a writable folder for compiled scenarios (the temporary directory's as a fallback), or None."""
+    for root in (cache_root(), Path(tempfile.gettempdir()) / f"risk-{_user()}"):
+        folder = root / "scenarios" / __version__
+        if _writable(folder):
+            return folder
+    return None

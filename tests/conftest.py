@@ -5,6 +5,12 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import settings
+
+# No Hypothesis deadline: a first call may compile a kernel (seconds on a loaded machine), and what
+# these tests check is the values, not their speed (speed lives in benchmarks/).
+settings.register_profile("risk", deadline=None)
+settings.load_profile("risk")
 
 SMALL_SCENARIO = textwrap.dedent("""
     name = "small"

@@ -55,6 +55,7 @@ def test_different_seed_differs(small_scenario):
     assert a["alpha"].funding_gap_mean != b["alpha"].funding_gap_mean
 
 
+@pytest.mark.slow
 def test_reported_errors_agree_with_the_spread_across_seeds(small_scenario):
     # model.md: the Monte Carlo error is honest when it agrees with the spread of independent runs,
     # not with itself at another draw count.  R runs of n draws; (R - 1) s^2 / se^2 ~ chi2(R - 1).

@@ -45,6 +45,7 @@ def _synthetic(path, count, seed, sigma=0.1):
     return HEADER + "".join(rows)
 
 
+@pytest.mark.slow
 def test_pits_of_data_from_the_prior_itself_are_uniform(dated, tmp_path):
     csv = tmp_path / "synthetic.csv"
     csv.write_text(_synthetic(dated, 150, seed=777))

@@ -1,7 +1,12 @@
 """The numba cache folders: keyed to the kernels, and two installed versions do not wipe each other's."""
 
+import json
 import os
+import subprocess
+import sys
 import time
+
+import pytest
 
 from risk import _cache
 
@@ -45,3 +50,22 @@ def test_configure_touches_its_folder(tmp_path, monkeypatch):
     folder = _cache.configure_numba_cache()
     assert folder is not None and folder.name == _cache.kernel_key()
     assert time.time() - folder.stat().st_mtime < 60 and other.is_dir()
+
+
+@pytest.mark.slow
+def test_a_user_without_a_writable_home_still_runs(small_scenario_text, tmp_path):
+    # a home under /proc cannot be created by anyone, root included (this suite may run as root, and
+    # the interpreter may live where another user cannot read it): the cache root is not writable
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(small_scenario_text)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("RISK_CACHE_DIR", "NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
+    env.update(HOME="/proc/risk-no-home", TMPDIR=str(temporary))
+    proc = subprocess.run([sys.executable, "-m", "risk", "simulate", str(scenario), "--draws", "1000", "--seed", "1",
+                           "--json"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert "not writable" in proc.stderr  # the warning names the fallback
+    assert json.loads(proc.stdout)["draws"] == 1000
+    assert any((temporary / f"risk-{os.getuid()}" / "numba").iterdir())  # kernels cached there

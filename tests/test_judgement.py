@@ -77,6 +77,7 @@ def test_no_judgement_runs_the_central_calibration(judged, small_scenario_file):
     assert central["companies"] == plain["companies"]
 
 
+@pytest.mark.slow
 def test_two_level_error_agrees_with_the_spread_across_seeds(judged):
     seeds = range(40)
     found = {name: ([], []) for name in ("alpha", "beta")}
@@ -93,6 +94,7 @@ def test_two_level_error_agrees_with_the_spread_across_seeds(judged):
         assert stats.chi2.ppf(0.0005, dof) < statistic < stats.chi2.ppf(0.9995, dof), (name, statistic)
 
 
+@pytest.mark.slow
 def test_band_matches_the_closed_form_per_calibration(degenerate):
     # lognormal revenue0 with sigma 0.2, a normal hyper-prior on its median: P_j = Phi((ln(I/(1-o)) - ln m_j) / sigma)
     path = degenerate(revenue0=f'{{ dist = "lognormal", mu = {math.log(20)}, sigma = 0.2 }}', cost=10.0, opex=0.5)

@@ -60,6 +60,7 @@ def test_streams_are_paired_by_name_across_structures(small_scenario_text, tmp_p
         assert comparison["alpha", metric].difference == 0.0
 
 
+@pytest.mark.slow
 def test_paired_error_matches_the_spread_over_seeds(small_scenario_file):
     # The batch-means error should describe how the difference varies from seed to seed.
     overrides = {"companies.alpha.contracts.tpu.lease_per_gw_year": risk.Scale(1.05)}

@@ -27,6 +27,7 @@ def conjugate(degenerate, tmp_path):
     return path, observe
 
 
+@pytest.mark.slow
 def test_conjugate_posterior_matches_the_closed_form(conjugate):
     path, observe = conjugate
     y, sigma = 8.5, 0.2

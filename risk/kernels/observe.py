@@ -26,8 +26,7 @@ from numba import njit
 
 from .histogram import bin_index
 from .model import OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_RUNRATE, REVENUE0
-from .simulate import (LANES, SAMPLER_MC, calibrated, model_block, score_block, set_block, set_fixed,
-                       simulate_block)
+from .simulate import LANES, SAMPLER_MC, calibrated, model_block, score_block, set_block, set_fixed
 
 OBS_REVENUE = 0
 OBS_CAPACITY = 1

@@ -27,12 +27,19 @@ cache and never pays its import time.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
+import numpy as np
+
+from .._cache import scenario_cache_dir
 from ..errors import InputError
+from .common import reject_unknown
 
 _STD_NORMAL = NormalDist()
 QUANTILE_KEY = re.compile(r"^p(\d{1,2})$")
@@ -126,7 +133,6 @@ class Prior:
 
     def ppf(self, probabilities):
         """Quantiles at ``probabilities`` (an array), exact for every family."""
-        import numpy as np
 
         probabilities = np.asarray(probabilities, dtype=float)
         if self.family == "fixed":
@@ -188,7 +194,6 @@ def parse_prior(raw, *, key: str, source: str) -> Prior:
     """
     if not isinstance(raw, dict):
         return Prior("fixed", {"value": _finite(raw, key, source, "a number or a table with 'dist'")})
-    from .schema import reject_unknown  # local: schema imports this module
 
     if "dist" not in raw:
         raise InputError("a prior table needs a 'dist' key", source=source, key=key,
@@ -322,7 +327,6 @@ _FITS: dict | None = None
 
 
 def _fit_path():
-    from .._cache import scenario_cache_dir
 
     folder = scenario_cache_dir()
     return folder / "quantile-fits.json" if folder else None
@@ -332,7 +336,6 @@ def _fit_cache() -> dict:
     """Verified quantile conversions from earlier runs: a warm run never imports scipy."""
     global _FITS
     if _FITS is None:
-        import json
 
         path = _fit_path()
         try:
@@ -343,9 +346,6 @@ def _fit_cache() -> dict:
 
 
 def _remember_fit(cache_key: str, fitted: dict) -> None:
-    import json
-    import os
-    import tempfile
 
     cache = _fit_cache()
     cache[cache_key] = fitted
@@ -386,7 +386,6 @@ def _fit_uniform(params, p1, q1, p2, q2, key, source):
 
 
 def _fit_gamma(params, p1, q1, p2, q2, key, source):
-    import numpy as np
     from scipy.optimize import brentq
     from scipy.special import gammaincinv
 

@@ -13,6 +13,7 @@ the column and what is allowed.
 
 from __future__ import annotations
 
+import difflib
 import csv
 import datetime as dt
 import io
@@ -23,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, InputErrors
-from .schema import Scenario, reject_unknown
+from .common import embedded_path, reject_unknown
+from .schema import Scenario
 
 COLUMNS = ("company", "date", "quantity", "value", "rel_error", "source")
 QUANTITIES = {"annualized_revenue": 0, "capacity_gw": 1}  # kernels.observe.OBS_*
@@ -48,8 +50,6 @@ def load_observations(path: str | Path, scenario: Scenario) -> list[Observation]
     ``"default"`` is the file shipped with the package (``priors/observations.csv``).
     """
     if str(path) == "default":
-        from .schema import embedded_path
-
         path = embedded_path("observations").with_suffix(".csv")
     path = Path(path)
     source = str(path)
@@ -83,8 +83,6 @@ def _row(row, line, source, companies) -> Observation:
 
     company = (row["company"] or "").strip()
     if company not in companies:
-        import difflib
-
         close = difflib.get_close_matches(company, companies, n=1)
         raise bad("company", f"unknown company '{company}'" + (f"; did you mean '{close[0]}'?" if close else ""),
                   ", ".join(companies))

@@ -38,6 +38,7 @@ Every changed prior is validated at once, with errors naming the override
 
 from __future__ import annotations
 
+import difflib
 import copy
 import math
 import tomllib
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from .common import embedded_path, reject_unknown, toml_document
 from .distributions import FAMILIES, QUANTILE_COMPANIONS, QUANTILE_KEY, Prior, _finite
 
 OPERATIONS = ("set", "scale", "shift")
@@ -165,8 +167,6 @@ STRESS_KEYS = ("name", "description", "set", "scale", "shift")
 
 def parse_overlay(data: bytes, *, source: str) -> Overlay:
     """Validate a stress overlay file (TOML: ``name``, ``description``, ``[set]``, ``[scale]``, ``[shift]``)."""
-    from .schema import reject_unknown, toml_document
-
     doc = toml_document(data, source=source)
     reject_unknown(doc, STRESS_KEYS, key="", source=source)
     name = doc.get("name", Path(source).stem)
@@ -193,22 +193,16 @@ def parse_overlay(data: bytes, *, source: str) -> Overlay:
 
 def embedded_overlays() -> list[str]:
     """Names of the stress overlays shipped with the package (``priors/stress/``)."""
-    from .schema import embedded_path
-
     folder = embedded_path("stress/x").parent
     return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
 
 
 def load_overlay(name: str | Path) -> Overlay:
     """Read a stress overlay: an embedded name (``"capex-overrun"``) or a TOML file path."""
-    from .schema import embedded_path
-
     text = str(name)
     shipped = embedded_overlays()
     path = embedded_path(f"stress/{text}") if text in shipped else Path(text)
     if not path.is_file():
-        import difflib
-
         close = difflib.get_close_matches(text, shipped, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise InputError(f"no such stress overlay{hint}", source=text,
@@ -362,8 +356,6 @@ def _put(doc, parts, value, override, allowed_keys):
         raise InputError("no such table in the scenario", source=override.origin, key=".".join(parts[:-1]),
                          allowed=_suggest(doc, ".".join(parts)))
     if parts[-1] not in node:
-        from .schema import reject_unknown
-
         reject_unknown([parts[-1]], allowed_keys(parts), key=".".join(parts[:-1]), source=override.origin)
     node[parts[-1]] = value
 
@@ -430,8 +422,6 @@ def _set_parameter(prior: Prior, parameter, override, key):
         raise InputError("changing only the family leaves its parameters undefined", source=override.origin,
                          key=key, allowed="set the whole prior: KEY={dist = \"...\", ...}")
     if parameter not in allowed:
-        from .schema import reject_unknown
-
         reject_unknown([parameter], sorted(allowed) + ["pNN (a percentile)"], key=key.rsplit(".", 1)[0],
                        source=override.origin)
     params = dict(prior.params)

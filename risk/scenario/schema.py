@@ -8,18 +8,19 @@ problems found in one pass are reported together.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import math
-import re
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from statistics import NormalDist
 
+import numpy as np
+
 from ..errors import InputError, InputErrors
 from . import judgement as jm
+from . import overrides as ov
+from .common import embedded_path, reject_unknown, toml_document
+from .display import scenario_html, scenario_text
 from .distributions import Prior, _finite, parse_prior
 
 # Every company prior, in kernel order.  A company gives exactly one of
@@ -192,13 +193,9 @@ class Scenario:
         return [c.name for c in self.companies] + ["sector"]
 
     def __repr__(self) -> str:
-        from .display import scenario_text
-
         return scenario_text(self)
 
     def _repr_html_(self) -> str:
-        from .display import scenario_html
-
         return scenario_html(self)
 
     def priors(self):
@@ -219,15 +216,6 @@ class Scenario:
 
 
 EMBEDDED = ("default", "article-2025")
-
-
-def embedded_path(name: str) -> Path:
-    """Path of an embedded scenario shipped inside the package (``default``, ...)."""
-    try:
-        return Path(str(resources.files("risk._priors").joinpath(f"{name}.toml")))
-    except ModuleNotFoundError:
-        # Running from a source checkout that was not installed: the repository's priors/.
-        return Path(__file__).resolve().parents[2] / "priors" / f"{name}.toml"
 
 
 def resolve(scenario: str | Path | None) -> Path:
@@ -268,8 +256,6 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
     risk.errors.InputError
         Naming the file (or the override), the key, the problem and what is allowed.
     """
-    from . import overrides as ov
-
     path = resolve(scenario)
     data = path.read_bytes()
     changes = []
@@ -351,36 +337,6 @@ def parse_scenario(data: bytes | str, *, source: str = "<string>") -> Scenario:
     raw_bytes = data.encode() if isinstance(data, str) else data
     doc = toml_document(raw_bytes, source=source)
     return build_scenario(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
-
-
-def toml_document(data: bytes | str, *, source: str) -> dict:
-    """Parse TOML bytes, turning syntax errors into an ``InputError`` with the line."""
-    raw_bytes = data.encode() if isinstance(data, str) else data
-    try:
-        text = raw_bytes.decode("utf-8")
-        return tomllib.loads(text)
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text ({err.reason})", source=source, allowed="a UTF-8 TOML file") from None
-    except tomllib.TOMLDecodeError as err:
-        # Python 3.11's tomllib puts the position only in the message: "(at line 4, column 11)"
-        text = str(err)
-        found = re.search(r"\(at line (\d+), column (\d+)\)", text)
-        line = int(found.group(1)) if found else getattr(err, "lineno", None)
-        problem = re.sub(r"\s*\(at line \d+, column (\d+)\)", r" (column \1)", text)
-        raise InputError(f"TOML syntax error: {problem}", source=source, line=line,
-                         allowed="TOML 1.0 (https://toml.io)") from None
-
-
-def reject_unknown(names, allowed, *, key: str, source: str, what: str = "key") -> None:
-    """Raise for the first name not in ``allowed``, with a did-you-mean."""
-    for name in names:
-        if name in allowed:
-            continue
-        close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        path = (f"{key}.{name}" if key else str(name)) if what == "key" else key
-        raise InputError(f"unknown {what} '{name}'{hint}", source=source, key=path,
-                         allowed=", ".join(str(a) for a in allowed))
 
 
 class _Collector:
@@ -587,7 +543,6 @@ def _company(raw, name, horizon, source) -> Company:
 
 
 def _correlation(raw, companies, source):
-    import numpy as np
 
     key = "correlation"
     _table(raw, key, source, key)
@@ -653,8 +608,6 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
 
 def calibrated_document(core: dict, overrides, *, source: str) -> Scenario:
     """The scenario of ``core`` (a document without judgement) with ``overrides`` applied, validated."""
-    from . import overrides as ov
-
     changed = ov.apply_overrides(core, overrides, prior_names=PRIOR_NAMES, allowed_keys=allowed_keys,
                                  check_prior=check_prior, default_of=default_of)
     return _build_core(changed, source=source, sha256="")
