@@ -6,7 +6,6 @@ import datetime as _dt
 import math
 import os
 import platform
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,53 +13,17 @@ from typing import Callable
 
 import numpy as np
 
-from . import cluster, engine, exposure, posterior
+from . import engine, exposure, posterior
 from . import judgement as judging
 from .kernels import simulate as k
 from ._version import __version__
+from .checks import (check_chunk_size, check_draws, check_seed, check_targets, check_threads, executor_for,
+                     resolve_scenario)
 from .errors import InputError
 from .result import QUANTILES, EntityStats, entity_stats, json_ready, wilson_interval
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario
 from .scenario.compile import compile_scenario
 from .scenario.observations import load_observations, observation_array
-
-MAX_DRAWS = 2**52  # each seed's draw streams are disjoint up to here (kernels.rng)
-
-
-def check_draws(draws, *, source: str = "draws") -> int:
-    """Validate a number of draws: a positive whole number."""
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
-        if isinstance(draws, float) and draws.is_integer() and draws >= 1:
-            draws = int(draws)
-        else:
-            raise InputError(f"{draws!r} is not a positive whole number of draws", source=source,
-                             allowed="an integer >= 1, e.g. 1_000_000")
-    if draws > MAX_DRAWS:
-        raise InputError(f"{draws} draws is more than one seed's streams hold", source=source,
-                         allowed=f"at most 2**52 = {MAX_DRAWS}")
-    return draws
-
-
-def check_seed(seed) -> int:
-    if seed is None:
-        return secrets.randbelow(engine.MAX_SEED)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= engine.MAX_SEED:
-        raise InputError(f"{seed!r} is not a valid seed", source="seed",
-                         allowed="an integer in [0, 2**63 - 1], or None for a fresh one")
-    return seed
-
-
-def check_threads(threads) -> int:
-    import numba
-
-    available = numba.config.NUMBA_NUM_THREADS
-    if threads is None:
-        return available
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise InputError(f"{threads!r} is not a positive number of threads", source="threads",
-                         allowed=f"an integer in [1, {available}]")
-    return min(threads, available)
-
 
 @dataclass
 class Result:
@@ -345,7 +308,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         raise InputError(f"unknown sampler {sampler!r}", source="sampler", allowed="mc, antithetic, rqmc")
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 4:
         raise InputError(f"{replicates!r} replicates", source="replicates", allowed="an integer >= 4")
-    targets = _check_targets(target_mcse, target_rel_err)
+    targets = check_targets(target_mcse, target_rel_err)
     if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
         raise InputError(f"{keep!r} is not a number of draws to keep", source="keep", allowed="an integer >= 1")
     if by_provider and sampler != "mc":
@@ -514,29 +477,12 @@ def _lists(value):
     return value
 
 
-def executor_for(threads: int, client=None):
-    """Where passes run: this machine's ``threads``, or the Dask cluster of ``client``."""
-    return cluster.Dask(client) if client is not None else engine.Threads(threads)
-
-
 def _run_once(compiled, *, draws, seed, executor, chunk_size, sampler, replicates, progress, resume=None):
     if sampler == "rqmc":
         return engine.run_rqmc(compiled, draws=draws, seed=seed, replicates=replicates, progress=progress,
                                resume=resume, executor=executor)
     return engine.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size, sampler=sampler, progress=progress,
                       resume=resume, executor=executor)
-
-
-def _check_targets(target_mcse, target_rel_err) -> dict:
-    targets = {}
-    for name, value in (("target_mcse", target_mcse), ("target_rel_err", target_rel_err)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-            raise InputError(f"{value!r} is not a usable {name.replace('_', ' ')}", source=name,
-                             allowed="a number in (0, 1), e.g. 0.001 (absolute) or 0.02 (relative)")
-        targets[name] = float(value)
-    return targets
 
 
 def _worst_ratio(loaded, accumulators, sampler, targets) -> tuple[float, str]:
@@ -606,24 +552,6 @@ def _run_to_target(compiled, loaded, *, draws, seed, executor, chunk_size, sampl
                           "max_draws": cap, "max_draws_hit": not met,
                           "limiting": which if not met else "",
                           "worst_error_ratio": math.sqrt(ratio) if math.isfinite(ratio) else None}
-
-
-def resolve_scenario(scenario, *, overrides=None, stress=None) -> Scenario:
-    """A loaded scenario from a name, a path or a :class:`Scenario`, with overlays and overrides."""
-    if isinstance(scenario, Scenario):
-        if overrides or stress:
-            raise InputError("overrides and stress overlays apply to a scenario file, not to a loaded Scenario",
-                             source="scenario", allowed="pass the file path or embedded name instead")
-        return scenario
-    return load_scenario(scenario, overrides=overrides, stress=stress)
-
-
-def check_chunk_size(chunk_size) -> int:
-    """Validate a chunk size (draws per chunk)."""
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InputError(f"{chunk_size!r} is not a positive chunk size", source="chunk_size",
-                         allowed="an integer >= 1 (default 65536)")
-    return chunk_size
 
 
 def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chunk_size: int,

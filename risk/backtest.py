@@ -30,7 +30,7 @@ import numpy as np
 
 from . import engine
 from . import judgement as judging
-from .api import check_draws, check_seed, check_threads, executor_for, resolve_scenario
+from .checks import check_draws, check_seed, check_threads, executor_for, resolve_scenario
 from .errors import InputError
 from .kernels import observe as ko
 from .scenario.compile import compile_scenario

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import api
+from . import api, checks
 from .errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -63,7 +63,7 @@ def parse_draws(text: str) -> int:
         number, suffix = match.groups()
         value = float(number.replace("_", "")) * _SUFFIX[suffix]
         if math.isfinite(value) and value >= 1 and value == int(value):
-            return api.check_draws(int(value), source="--draws")
+            return checks.check_draws(int(value), source="--draws")
     raise InputError(f"'{text}' is not a positive whole number of draws", source="--draws",
                      allowed="e.g. 1e7, 10_000_000 or 10M")
 
@@ -217,7 +217,7 @@ def simulate(
                        replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
                        max_draws=cap, observations=observations, by_provider=_by_provider(by),
                        judgement=not no_judgement, calibrations=calibrations)
-        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario, overrides=options["overrides"],
+        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario, overrides=options["overrides"],
                                                                       stress=stress)])
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar,
                               client=handle.client if handle else None, **options)
@@ -346,8 +346,8 @@ def compare(
         sides = {"overrides_a": _overrides(set_a, scale_a, shift_a), "overrides_b": _overrides(set_b, scale_b, shift_b),
                  "stress_a": stress_a, "stress_b": stress_b}
         handle = _connect(scheduler, cluster,
-                          [api.resolve_scenario(a, overrides=sides["overrides_a"], stress=stress_a),
-                           api.resolve_scenario(b, overrides=sides["overrides_b"], stress=stress_b)])
+                          [checks.resolve_scenario(a, overrides=sides["overrides_a"], stress=stress_a),
+                           checks.resolve_scenario(b, overrides=sides["overrides_b"], stress=stress_b)])
         comparison = run_compare(a, b, draws=n, seed=seed, threads=threads, progress=bar,
                                  client=handle.client if handle else None, **sides)
     except InputError as err:
@@ -416,7 +416,7 @@ def exposure(
         n = parse_draws(draws)
         _check_run_options(seed, threads)
         overrides = _overrides(sets, scales, shifts)
-        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario, overrides=overrides, stress=stress)])
+        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario, overrides=overrides, stress=stress)])
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, by_provider=True,
                               overrides=overrides, stress=stress, client=handle.client if handle else None)
     except InputError as err:
@@ -466,7 +466,7 @@ def backtest(
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario)])
+        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario)])
         found = run_backtest(scenario, observations=observations, draws=n, seed=seed, threads=threads,
                              judgement=not no_judgement, calibrations=calibrations,
                              client=handle.client if handle else None)
@@ -521,7 +521,7 @@ def calibrate(
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        handle = _connect(scheduler, cluster, [api.resolve_scenario(scenario)])
+        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario)])
         result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations,
                               client=handle.client if handle else None, include_before_as_of=include_before_as_of,
                               judgement=not no_judgement, calibrations=calibrations)

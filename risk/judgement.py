@@ -32,7 +32,7 @@ from .kernels import simulate as k
 from .scenario import Scenario
 from .scenario.compile import CompiledScenario, compile_calibrations, stream_hash
 from .scenario.judgement import calibration_overrides
-from .scenario.schema import calibrated_document
+from .scenario.schema import calibrated_document, core_document
 
 DEFAULT_CALIBRATIONS = 64
 BAND = (0.05, 0.5, 0.95)
@@ -67,13 +67,14 @@ def prepare(scenario: Scenario, compiled: CompiledScenario, calibrations: int,
         and their values.
     """
     values, views = draw(scenario, calibrations, seed)
+    core = core_document(scenario)
     found = []
     for j in range(calibrations):
         drawn = {key: float(column[j]) for key, column in values.items()}
         overrides = calibration_overrides(scenario.judgement, drawn, None if views is None else int(views[j]),
                                           origin=f"{scenario.source} [judgement]")
         try:
-            found.append(calibrated_document(scenario.document, overrides, source=scenario.source))
+            found.append(calibrated_document(core, overrides, source=scenario.source))
         except InputError as err:
             at = ", ".join(f"{key} = {value:.4g}" for key, value in drawn.items())
             raise InputError(f"calibration {j} ({at}) is not a valid scenario: {err.problem}",

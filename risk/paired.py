@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from . import engine
-from .api import (Result, check_seed, check_threads, check_draws, executor_for, make_result,
-                  resolve_scenario)
+from .api import Result, make_result
+from .checks import check_draws, check_seed, check_threads, executor_for, resolve_scenario
 from .errors import InputError
 from .kernels import simulate as k
 from .result import batch_se, hist_quantile

@@ -16,19 +16,21 @@ a tenth of the prior's 10-90 % range around the root.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import engine
-from .api import check_draws, check_seed, check_threads
+from .checks import check_draws, check_seed, check_threads, resolve_scenario
 from .errors import InputError
 from .kernels.simulate import C_SHORTFALL
 from .result import Z95, json_ready
-from .scenario import load_scenario
-from .scenario.compile import compile_scenario
-from .scenario.overrides import Override, as_overrides
+from .scenario.compile import compile_calibrations, compile_scenario
+from .scenario.overrides import Override
+from .scenario.schema import with_changes
 
 MAX_EVALUATIONS = 40
 
@@ -77,8 +79,9 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
 
     Parameters
     ----------
-    scenario : str or pathlib.Path, optional
-        A scenario file or embedded name (default: the embedded default).
+    scenario : str, pathlib.Path or Scenario, optional
+        A scenario file, embedded name or loaded scenario (default: the embedded default).
+        With ``[judgement]``, the search runs at the central calibration.
     prior : str
         Dotted path of the prior, e.g. ``"companies.anthropic.growth_initial"``.
     target : float
@@ -109,11 +112,10 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
     if isinstance(percentile, bool) or not isinstance(percentile, int) or not 1 <= percentile <= 99:
         raise InputError(f"{percentile!r} is not a percentile", source="percentile", allowed="1 .. 99")
     start = time.perf_counter()
-    base = load_scenario(scenario, overrides=overrides, stress=stress)
+    base = resolve_scenario(scenario, overrides=overrides, stress=stress)
+    compiled = compile_scenario(base)
     paths = {path: found for path, found in base.priors()}
     if prior not in paths:
-        import difflib
-
         close = difflib.get_close_matches(prior, list(paths), n=1)
         raise InputError("no such prior" + (f"; did you mean '{close[0]}'?" if close else ""), source="prior",
                          key=prior, allowed="a prior path shown by `risk priors show`")
@@ -136,10 +138,9 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
 
     def p_at(value: float) -> float:
         if value not in cache:
-            moved = load_scenario(scenario, stress=stress,
-                                  overrides=as_overrides(overrides) + [_set(key, value)])
-            # not cached on disk: a root search visits many one-off scenarios
-            result = engine.run(compile_scenario(moved, use_cache=False), draws=draws, seed=seed, threads=threads)
+            # the compiled model is reused: only the moved prior's spec rows (and its table) change
+            moved = with_changes(base, overrides=[_set(key, value)])
+            result = engine.run(moved_model(base, compiled, moved), draws=draws, seed=seed, threads=threads)
             cache[value] = float(result.counts[e, C_SHORTFALL] / draws)
         return cache[value]
 
@@ -182,6 +183,14 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
     result.evaluations = sorted([v, p] for v, p in cache.items())
     result.wall_seconds = time.perf_counter() - start
     return result
+
+
+def moved_model(base, compiled, moved):
+    """``compiled`` (of ``base``) with the priors ``moved`` changes recompiled, nothing else."""
+    judged, specs, orders, starts = compile_calibrations(base, compiled, [moved])
+    n_active = int(starts[0][-1])
+    return dataclasses.replace(judged, arrays=dict(judged.arrays, spec=specs[0], order=orders[0][:n_active].copy(),
+                                                   family_start=starts[0]))
 
 
 def _set(key, value):

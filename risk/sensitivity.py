@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from . import engine
-from .api import check_draws, check_seed, check_threads, resolve_scenario
+from .checks import check_draws, check_seed, check_threads, resolve_scenario
 from .errors import InputError
 from .result import batch_se, json_ready
 from .scenario.compile import compile_scenario, pinned, prior_variates, score_groups

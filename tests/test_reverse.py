@@ -7,7 +7,9 @@ from statistics import NormalDist
 import pytest
 
 import risk
+from risk import engine
 from risk.errors import InputError
+from risk.scenario.compile import compile_scenario
 
 
 def test_breakeven_finds_the_closed_form_root(degenerate):
@@ -44,3 +46,23 @@ def test_breakeven_rejects_bad_requests(degenerate, kwargs, message):
     path = degenerate(revenue0='{ dist = "lognormal", mu = 2.3, sigma = 0.3 }', cost=4.0, opex=0.5)
     with pytest.raises(InputError, match=message):
         risk.breakeven(path, draws=1000, seed=1, **kwargs)
+
+
+def test_a_loaded_scenario_takes_overrides_and_breakeven_like_its_file(small_scenario_file):
+    from risk.reverse import moved_model
+
+    scenario = risk.load_scenario(small_scenario_file)
+    change = {"companies.alpha.revenue0.p50": 11.0}
+    by_object = risk.simulate(scenario, draws=3000, seed=2, overrides=change).to_dict()
+    by_file = risk.simulate(small_scenario_file, draws=3000, seed=2, overrides=change).to_dict()
+    for payload in (by_object, by_file):
+        payload.pop("provenance")
+    assert by_object == by_file
+    # breakeven recompiles only the moved prior: the same draws as a full compile of the moved scenario
+    moved = risk.load_scenario(small_scenario_file, overrides={"companies.alpha.growth_initial.p50": 0.9})
+    compiled = compile_scenario(scenario)
+    fast = engine.run(moved_model(scenario, compiled, moved), draws=4000, seed=3, threads=1)
+    full = engine.run(compile_scenario(moved, use_cache=False), draws=4000, seed=3, threads=1)
+    assert (fast.counts == full.counts).all() and (fast.hists == full.hists).all()
+    options = dict(prior="companies.alpha.growth_initial", target=0.9, draws=4000, seed=1)
+    assert risk.breakeven(scenario, **options).evaluations == risk.breakeven(small_scenario_file, **options).evaluations

@@ -160,8 +160,9 @@ class Scenario:
         The ``[judgement]`` table: hyper-priors over the calibration
         (``risk.scenario.judgement``), or None.
     document : dict
-        The validated TOML document without ``[judgement]`` (after overrides):
-        what a calibration's overrides apply to.
+        The validated TOML document (after overrides): what further changes
+        (``with_changes``) and a calibration's overrides (without its
+        ``[judgement]``, :func:`core_document`) apply to.
     """
 
     name: str
@@ -258,6 +259,24 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
     """
     path = resolve(scenario)
     data = path.read_bytes()
+    doc = toml_document(data, source=str(path))
+    return _changed(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest(), earlier=(),
+                    overrides=overrides, stress=stress)
+
+
+def with_changes(scenario: Scenario, *, overrides=None, stress=None) -> Scenario:
+    """``scenario`` (already loaded) with stress overlays and overrides on top, as :func:`load_scenario` does.
+
+    Works on the scenario's validated document, so a ``Scenario`` object
+    takes the same changes as its file; its earlier changes stay in ``changes``.
+    """
+    if not overrides and not stress:
+        return scenario
+    return _changed(scenario.document, source=scenario.source, sha256=scenario.sha256, earlier=scenario.changes,
+                    overrides=overrides, stress=stress)
+
+
+def _changed(doc: dict, *, source: str, sha256: str, earlier: tuple, overrides, stress) -> Scenario:
     changes = []
     for name in ([stress] if isinstance(stress, (str, Path)) else list(stress or ())):
         overlay = ov.load_overlay(name)
@@ -265,18 +284,15 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
     listed = ov.as_overrides(overrides)
     if listed:
         changes.append((None, listed))
-    if not changes:
-        return parse_scenario(data, source=str(path))
-    doc = toml_document(data, source=str(path))
-    described = []
+    described = list(earlier)
     for label, batch in changes:
         doc = ov.apply_overrides(doc, batch, prior_names=PRIOR_NAMES, allowed_keys=allowed_keys,
                                  check_prior=check_prior, default_of=default_of)
         described.extend([label] if label else [f"{o.op} {o.describe()}" for o in batch])
-    if isinstance(doc.get("judgement"), dict):
+    if changes and isinstance(doc.get("judgement"), dict):
         doc, dropped = _without_overridden(doc, [o for _, batch in changes for o in batch])
         described.extend(dropped)
-    scenario = build_scenario(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest())
+    scenario = build_scenario(doc, source=source, sha256=sha256)
     return dataclasses.replace(scenario, changes=tuple(described))
 
 
@@ -599,11 +615,16 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
     core = {key: value for key, value in doc.items() if key != "judgement"}
     scenario = _build_core(core, source=source, sha256=sha256)
     if "judgement" not in doc:
-        return dataclasses.replace(scenario, document=core)
+        return dataclasses.replace(scenario, document=doc)
     judgement = jm.parse_judgement(doc["judgement"], source=source)
     jm.check_against(judgement, lambda overrides: calibrated_document(core, overrides, source=source),
                      source=source)
-    return dataclasses.replace(scenario, judgement=judgement, document=core)
+    return dataclasses.replace(scenario, judgement=judgement, document=doc)
+
+
+def core_document(scenario: Scenario) -> dict:
+    """The scenario's document without its ``[judgement]`` table: what a calibration changes."""
+    return {key: value for key, value in scenario.document.items() if key != "judgement"}
 
 
 def calibrated_document(core: dict, overrides, *, source: str) -> Scenario:

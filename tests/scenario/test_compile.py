@@ -7,7 +7,7 @@ from scipy.special import ndtr
 from risk.kernels.sampling import FAMILY_FIXED, FAMILY_TABLE, SPEC_FAMILY, SPEC_P0, SPEC_ROW, TABLE_POINTS
 from risk.scenario.compile import (ARRAYS, compile_calibrations, compile_scenario, pinned, prior_variates,
                                    z_grid)
-from risk.scenario.schema import calibrated_document
+from risk.scenario.schema import calibrated_document, core_document
 from risk.scenario.overrides import Override
 
 
@@ -48,8 +48,8 @@ def test_the_cache_returns_what_was_built_and_rebuilds_a_damaged_entry(small_sce
 
 def test_a_calibration_recompiles_only_the_priors_it_changes(small_scenario):
     compiled = compile_scenario(small_scenario, use_cache=False)
-    same = calibrated_document(small_scenario.document, [], source="t")
-    moved = calibrated_document(small_scenario.document, [
+    same = calibrated_document(core_document(small_scenario), [], source="t")
+    moved = calibrated_document(core_document(small_scenario), [
         Override("set", "companies.alpha.opex_ratio_initial.p50", 0.5, "t")], source="t")
     judged, specs, orders, starts = compile_calibrations(small_scenario, compiled, [same, moved])
     assert np.array_equal(specs[0], compiled.arrays["spec"])
@@ -64,7 +64,7 @@ def test_a_calibration_recompiles_only_the_priors_it_changes(small_scenario):
 
 def test_a_calibration_may_not_change_the_structure(small_scenario):
     compiled = compile_scenario(small_scenario, use_cache=False)
-    other = calibrated_document(small_scenario.document, [
+    other = calibrated_document(core_document(small_scenario), [
         Override("set", "companies.beta.contracts.gpu.capacity_gw", [2, 2, 2, 2], "t")], source="t")
     with pytest.raises(ValueError, match="more than priors"):
         compile_calibrations(small_scenario, compiled, [other])
