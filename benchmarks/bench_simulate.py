@@ -30,18 +30,21 @@ import time
 import numpy as np
 
 
-def run_cli(draws: str, cache_dir: str, python: str = sys.executable) -> tuple[float, float]:
-    """Run ``risk simulate`` of the install behind ``python`` in a fresh process: (wall seconds, peak RSS MiB)."""
+def run_cli(draws: str, cache_dir: str, python: str = sys.executable, *extra: str) -> tuple[float, float]:
+    """Run ``risk simulate`` of the install behind ``python`` in a fresh process: (wall seconds, peak RSS MiB).
+
+    ``extra`` options are passed on (``--no-judgement``: the central calibration only).
+    """
     env = dict(os.environ, RISK_CACHE_DIR=cache_dir)
     env.pop("NUMBA_CACHE_DIR", None)
     script = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
               "p = subprocess.run([sys.executable, '-m', 'risk', 'simulate', '--draws', sys.argv[1], "
-              "'--seed', '1', '--json'], stdout=subprocess.DEVNULL); "
+              "'--seed', '1', '--json'] + sys.argv[2:], stdout=subprocess.DEVNULL); "
               "w = time.perf_counter() - t; "
               "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
               "print(p.returncode, w, r)")
     # run outside any checkout: `python -m risk` would import a ./risk package before the installed one
-    out = subprocess.run([python, "-c", script, draws], env=env, capture_output=True, cwd=cache_dir,
+    out = subprocess.run([python, "-c", script, draws, *extra], env=env, capture_output=True, cwd=cache_dir,
                          text=True, check=True).stdout.split()
     if out[0] != "0":
         raise SystemExit(f"risk simulate failed with exit code {out[0]}")
@@ -303,15 +306,21 @@ def main() -> None:
         # warm figures are the median of `--repeats` runs, printed with their range
         warm_runs = [run_cli(args.draws, cache) for _ in range(args.repeats)]
         startup_runs = [run_cli("1", cache) for _ in range(args.repeats)]
+        central_runs = [run_cli(args.draws, cache, sys.executable, "--no-judgement") for _ in range(args.repeats)]
         warm, warm_rss = statistics.median(w for w, _ in warm_runs), max(r for _, r in warm_runs)
+        central, central_rss = statistics.median(w for w, _ in central_runs), max(r for _, r in central_runs)
         startup, startup_rss = statistics.median(w for w, _ in startup_runs), max(r for _, r in startup_runs)
         print(f"risk simulate --draws {args.draws} (default scenario, all statistics):")
         print(f"  cold (first compile): {cold:6.2f} s   peak RSS {cold_rss:6.0f} MiB")
-        print(f"  warm:                 {warm:6.2f} s   peak RSS {warm_rss:6.0f} MiB   (median of {args.repeats}: "
-              f"{', '.join(f'{w:.2f}' for w, _ in warm_runs)})")
+        print(f"  warm, with its judgement band (64 calibrations): {warm:6.2f} s   peak RSS {warm_rss:6.0f} MiB   "
+              f"(median of {args.repeats}: {', '.join(f'{w:.2f}' for w, _ in warm_runs)})")
+        print(f"  warm, --no-judgement (one calibration): {central:6.2f} s   peak RSS {central_rss:6.0f} MiB   "
+              f"(median of {args.repeats}: {', '.join(f'{w:.2f}' for w, _ in central_runs)}); "
+              f"two levels / one: {warm / central:.2f}")
         print(f"  start-up alone (1 draw, warm): {startup:.2f} s   peak RSS {startup_rss:.0f} MiB   "
               f"(median of {args.repeats}: {', '.join(f'{w:.2f}' for w, _ in startup_runs)})")
-        print(f"  draws/s (warm, whole process): {draws / warm:,.0f}   ns per draw: {warm / draws * 1e9:,.0f}")
+        print(f"  draws/s (warm, whole process, with judgement): {draws / warm:,.0f}   "
+              f"ns per draw: {warm / draws * 1e9:,.0f}")
         if args.big:
             big, big_rss = run_cli("1e8", cache)
             print(f"  1e8 draws: {big:.2f} s   peak RSS {big_rss:.0f} MiB")
@@ -323,7 +332,8 @@ def main() -> None:
     numpy_model(scenario, n_numpy, args.numpy_chunk, 1)
     numpy_seconds = (time.perf_counter() - start) * draws / n_numpy
     print(f"plain numpy, chunks of {args.numpy_chunk:,} ({n_numpy:,} draws timed, scaled to {draws:,}): "
-          f"{numpy_seconds:.1f} s -> risk is {numpy_seconds / warm:.1f}x faster (warm, whole process)")
+          f"{numpy_seconds:.1f} s -> risk is {numpy_seconds / central:.1f}x faster (warm, whole process, "
+          f"one calibration like the numpy version)")
     floor = rng_floor(min(draws, 10**7))
     print(f"floor: variates only (normal scores + prior values), {os.cpu_count()} threads: {floor:.0f} ns per draw")
     sampler_report(int(float(args.sampler_draws)))
@@ -341,9 +351,10 @@ def sampler_report(draws: int) -> None:
     print(f"samplers on the default scenario, {draws:,} draws (sector and anthropic; warm wall times):")
     runs = {}
     for sampler in ("mc", "antithetic", "rqmc"):
-        risk.simulate(draws=1024, seed=1, sampler=sampler, threads=2)  # compile or load first: times are warm
+        # one calibration: the samplers are compared on the same one-level problem
+        risk.simulate(draws=1024, seed=1, sampler=sampler, threads=2, judgement=False)  # compile or load first
         start = time.perf_counter()
-        runs[sampler] = risk.simulate(draws=draws, seed=1, sampler=sampler, threads=2)
+        runs[sampler] = risk.simulate(draws=draws, seed=1, sampler=sampler, threads=2, judgement=False)
         runs[sampler].wall_seconds = time.perf_counter() - start
     for sampler, result in runs.items():
         parts = [f"  {sampler:<10} {result.draws:>11,} draws {result.wall_seconds:6.2f} s"]

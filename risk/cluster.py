@@ -91,6 +91,10 @@ def _task(job, index, threads):
     return job.finish(exact), ordered
 
 
+def _identity(value):
+    return value
+
+
 def _exact(found):
     return found[0]
 
@@ -129,7 +133,10 @@ class Dask:
         from distributed import as_completed
 
         client = self.client
-        job_future = client.scatter(job, broadcast=True)
+        # the pass (the compiled scenario, ~1 MB) as a task of its own rather than scattered data: if the
+        # worker holding it leaves, the scheduler recomputes it instead of cancelling every block
+        # ("lost dependencies", seen when workers are retired during a run)
+        job_future = client.submit(_identity, job, pure=False)
         threads = max(1, min(client.nthreads().values(), default=1))
         found = [client.submit(_task, job_future, index, threads, pure=False) for index in block_range]
         ordered = [client.submit(_ordered, block, pure=False) for block in found]

@@ -183,6 +183,30 @@ class Pass:
         raise NotImplementedError
 
 
+class ChunkedPass(Pass):
+    """A pass over chunks of ``chunk_size`` draws: block ``b`` holds chunks ``chunks.start + 16 b ..``.
+
+    Subclasses set ``draws``, ``chunk_size`` and ``chunks`` (and may carry
+    ``calibrations``: a block then runs each draw under every calibration).
+    """
+
+    def _range(self, index):
+        first = self.chunks.start + index * BATCH_CHUNKS
+        return first, min(BATCH_CHUNKS, self.chunks.stop - first)
+
+    def n_blocks(self):
+        return -(-len(self.chunks) // BATCH_CHUNKS)
+
+    def tasks(self, index):
+        return self._range(index)[1]
+
+    def block_draws(self, index):
+        first, size = self._range(index)
+        calibrations = getattr(self, "calibrations", None)
+        runs = 1 if calibrations is None else calibrations.specs.shape[0]
+        return (min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size) * runs
+
+
 @dataclass
 class Threads:
     """Run passes here, on ``threads`` threads (the default executor)."""
@@ -226,7 +250,7 @@ def run_pass(job: Pass, *, executor=None, blocks_to_run: range | None = None,
 
 
 @dataclass
-class SimulatePass(Pass):
+class SimulatePass(ChunkedPass):
     """The headline statistics of ``draws`` draws (``mc`` or ``antithetic``), under one or ``M`` calibrations.
 
     Block ``b`` holds chunks ``b * BATCH_CHUNKS ..``; ``first_chunk`` offsets
@@ -252,20 +276,6 @@ class SimulatePass(Pass):
     @property
     def n_calibrations(self) -> int:
         return self.calibrations.specs.shape[0]
-
-    def _range(self, index):
-        first = self.chunks.start + index * BATCH_CHUNKS
-        return first, min(BATCH_CHUNKS, self.chunks.stop - first)
-
-    def n_blocks(self):
-        return -(-len(self.chunks) // BATCH_CHUNKS)
-
-    def tasks(self, index):
-        return self._range(index)[1]
-
-    def block_draws(self, index):
-        first, size = self._range(index)
-        return (min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size) * self.n_calibrations
 
     def new_exact(self, slots):
         c = self.compiled
@@ -494,7 +504,7 @@ def run_rqmc(compiled: CompiledScenario, *, draws: int, seed: int, threads: int 
 
 
 @dataclass
-class ExposurePass(Pass):
+class ExposurePass(ChunkedPass):
     """Provider settlements of the run's draws (``kernels.exposure``): the same draws as :class:`SimulatePass`."""
 
     compiled: CompiledScenario
@@ -504,21 +514,7 @@ class ExposurePass(Pass):
 
     def __post_init__(self):
         self._keys = score_keys(self.compiled, self.seed)
-        self._chunks = -(-self.draws // self.chunk_size)
-
-    def _range(self, index):
-        first = index * BATCH_CHUNKS
-        return first, min(BATCH_CHUNKS, self._chunks - first)
-
-    def n_blocks(self):
-        return -(-self._chunks // BATCH_CHUNKS)
-
-    def tasks(self, index):
-        return self._range(index)[1]
-
-    def block_draws(self, index):
-        first, size = self._range(index)
-        return min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size
+        self.chunks = range(-(-self.draws // self.chunk_size))
 
     def new_exact(self, slots):
         return {"hists": np.zeros((slots, len(self.compiled.providers) + 1, N_BINS), dtype=np.int64)}
@@ -618,7 +614,7 @@ class LogWeightPass(Pass):
 
 
 @dataclass
-class WeightedPass(Pass):
+class WeightedPass(ChunkedPass):
     """Pass 2 of the posterior: weighted statistics of the same draws (``kernels.observe.weighted_batch``)."""
 
     compiled: CompiledScenario
@@ -633,23 +629,9 @@ class WeightedPass(Pass):
 
     def __post_init__(self):
         self._keys = score_keys(self.compiled, self.seed)
-        self._chunks = -(-self.draws // self.chunk_size)
+        self.chunks = range(-(-self.draws // self.chunk_size))
         if self.calibrations is None:
             self.calibrations = k.one_calibration(self.compiled.model)
-
-    def _range(self, index):
-        first = index * BATCH_CHUNKS
-        return first, min(BATCH_CHUNKS, self._chunks - first)
-
-    def n_blocks(self):
-        return -(-self._chunks // BATCH_CHUNKS)
-
-    def tasks(self, index):
-        return self._range(index)[1]
-
-    def block_draws(self, index):
-        first, size = self._range(index)
-        return min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size
 
     def new_exact(self, slots):
         n_entities = self.compiled.n_companies + 1
@@ -681,7 +663,7 @@ class WeightedPass(Pass):
 
 
 @dataclass
-class PredictPass(Pass):
+class PredictPass(ChunkedPass):
     """The prior predictive of observations (``kernels.observe.predict_batch``): a backtest, the run's draws."""
 
     compiled: CompiledScenario
@@ -693,24 +675,9 @@ class PredictPass(Pass):
 
     def __post_init__(self):
         self._keys = score_keys(self.compiled, self.seed)
-        self._chunks = -(-self.draws // self.chunk_size)
+        self.chunks = range(-(-self.draws // self.chunk_size))
         if self.calibrations is None:
             self.calibrations = k.one_calibration(self.compiled.model)
-
-    def _range(self, index):
-        first = index * BATCH_CHUNKS
-        return first, min(BATCH_CHUNKS, self._chunks - first)
-
-    def n_blocks(self):
-        return -(-self._chunks // BATCH_CHUNKS)
-
-    def tasks(self, index):
-        return self._range(index)[1]
-
-    def block_draws(self, index):
-        first, size = self._range(index)
-        runs = min((first + size) * self.chunk_size, self.draws) - first * self.chunk_size
-        return runs * self.calibrations.specs.shape[0]
 
     def new_exact(self, slots):
         return {}
