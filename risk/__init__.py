@@ -12,7 +12,7 @@ from ._cache import configure_numba_cache as _configure_numba_cache
 _configure_numba_cache()  # before anything imports numba
 
 from ._version import __version__  # noqa: E402
-from .api import Result, simulate  # noqa: E402
+from .api import Result, calibrate, exposure, simulate  # noqa: E402
 from .backtest import Backtest, backtest  # noqa: E402
 from .errors import InputError, RiskError  # noqa: E402
 from .paired import Comparison, compare  # noqa: E402
@@ -23,4 +23,4 @@ from .sensitivity import Sensitivity, sensitivity  # noqa: E402
 from .scenario.overrides import embedded_overlays as stress_overlays  # noqa: E402
 
 __all__ = ["Backtest", "Breakeven", "Comparison", "InputError", "Result", "RiskError", "Scale", "Scenario", "Sensitivity", "Shift",
-           "__version__", "backtest", "breakeven", "compare", "load_scenario", "sensitivity", "simulate", "stress_overlays"]
+           "__version__", "backtest", "breakeven", "calibrate", "exposure", "compare", "load_scenario", "sensitivity", "simulate", "stress_overlays"]

@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import engine, exposure, posterior
+from . import engine, posterior
+from . import exposure as exposure_stats
 from . import judgement as judging
 from .kernels import simulate as k
 from ._version import __version__
@@ -355,7 +356,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
                          wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping,
                          executor=executor.describe(), judgement=found if judged else None)
     if by_provider:
-        result.providers = exposure.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size,
+        result.providers = exposure_stats.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size,
                                         executor=executor)
     if observations is not None:
         observed, excluded = _observations_after_as_of(observations, loaded, include_before_as_of)
@@ -377,6 +378,49 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         result.kept = engine.record(compiled, z_keys=engine.score_keys(compiled, seed), indices=indices,
                                     sampler=sampler, keep_values=True, keep_paths=True, executor=executor)
     return result
+
+
+def exposure(scenario: str | Path | Scenario | None = None, *, draws: int = 1_000_000, seed: int | None = None,
+             threads: int | None = None, overrides: dict | None = None, stress: str | list | None = None,
+             chunk_size: int | None = None, client=None) -> dict:
+    """Who holds the bag: settle every draw per provider and investor (``risk.exposure``).
+
+    The same draws as :func:`simulate` with the same seed and chunk size (at the
+    central calibration), on this machine or a Dask cluster (``client``).
+
+    Returns
+    -------
+    dict
+        ``{provider: statistics}`` and ``"total"`` (the keys of ``Result.providers``).
+
+    Examples
+    --------
+    >>> import risk
+    >>> risk.exposure(draws=200_000, seed=1)["total"]["revenue_at_risk_mean"]  # doctest: +SKIP
+    """
+    draws, seed, threads = check_draws(draws), check_seed(seed), check_threads(threads)
+    chunk_size = check_chunk_size(chunk_size if chunk_size is not None else engine.DEFAULT_CHUNK_SIZE)
+    compiled = compile_scenario(resolve_scenario(scenario, overrides=overrides, stress=stress))
+    return exposure_stats.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size,
+                              executor=executor_for(threads, client))
+
+
+def calibrate(scenario: str | Path | Scenario | None = None, *, observations: str | Path = "default",
+              draws: int = 1_000_000, seed: int | None = None, threads: int | None = None,
+              include_before_as_of: bool = False, judgement: bool = True, calibrations: int | None = None,
+              client=None) -> Result:
+    """Weigh the draws by what was reported after the scenario's ``as_of`` (PSIS): ``Result.posterior``.
+
+    :func:`simulate` with ``observations``; see there for the options.
+
+    Examples
+    --------
+    >>> import risk
+    >>> risk.calibrate("article-2025", draws=200_000, seed=1).posterior.shift  # doctest: +SKIP
+    """
+    return simulate(scenario, draws=draws, seed=seed, threads=threads, observations=observations,
+                    include_before_as_of=include_before_as_of, judgement=judgement, calibrations=calibrations,
+                    client=client)
 
 
 def _as_of(loaded) -> _dt.date:

@@ -107,3 +107,10 @@ def test_calibrating_a_judged_scenario_weighs_the_mixture(dated, tmp_path):
     two = risk.simulate(path, draws=16 * 1000, seed=4, calibrations=16, observations=csv, threads=2)
     assert one.posterior.to_dict() == two.posterior.to_dict()
     assert one.posterior.draws == 16_000 and one.judgement is not None
+
+
+def test_calibrate_is_simulate_with_observations(dated, tmp_path):
+    csv = tmp_path / "later.csv"
+    csv.write_text(HEADER + "alpha,2026-06-30,annualized_revenue,14,0.1,later\n")
+    found = risk.calibrate(dated, observations=csv, draws=5000, seed=2).posterior.to_dict()
+    assert found == risk.simulate(dated, observations=csv, draws=5000, seed=2).posterior.to_dict()

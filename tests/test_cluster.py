@@ -106,18 +106,25 @@ def _observations(tmp_path):
     {"observations": True, "draws": 60_000},
     {"keep": 300, "draws": 60_000},
     {"target_mcse": 0.004, "draws": 20_000},
-], ids=["rqmc", "antithetic", "exposure", "posterior", "keep", "target"])
+    {"judged": True, "draws": 16 * 3000, "calibrations": 16},
+    {"judged": True, "observations": True, "draws": 16 * 3000, "calibrations": 16},
+], ids=["rqmc", "antithetic", "exposure", "posterior", "keep", "target", "judgement", "judged-posterior"])
 def test_every_pass_on_the_cluster_equals_the_local_run(local_cluster, small_scenario_session_file, tmp_path,
                                                         options):
     cluster, client = local_cluster
     _workers(client, 2)
     options = dict(options, seed=SEED, chunk_size=CHUNK)
     scenario = small_scenario_session_file
+    text = small_scenario_session_file.read_text()
+    if options.pop("judged", False):
+        text += ('\n[judgement]\n"companies.*.contracts.*.lease_per_gw_year" = '
+                 '{ op = "scale", dist = "lognormal", p5 = 0.8, p95 = 1.25, source = "test" }\n')
+        scenario = tmp_path / "judged.toml"
+        scenario.write_text(text)
     if options.get("observations"):
         options["observations"] = _observations(tmp_path)
         scenario = tmp_path / "dated.toml"
-        scenario.write_text(small_scenario_session_file.read_text().replace(
-            'name = "small"', 'name = "small"\nas_of = "2025-12-31"'))
+        scenario.write_text(text.replace('name = "small"', 'name = "small"\nas_of = "2025-12-31"'))
     local = risk.simulate(scenario, threads=1, **options)
     remote = risk.simulate(scenario, client=client, **options)
     assert _numbers(remote) == _numbers(local)

@@ -128,3 +128,9 @@ def test_bad_investments_are_rejected(tmp_path, extra, message):
     path.write_text(HAND.replace("CASH", "5") + extra)
     with pytest.raises(risk.InputError, match=message):
         risk.load_scenario(path)
+
+
+def test_the_exposure_function_settles_the_draws_of_simulate(small_scenario_file):
+    alone = risk.exposure(small_scenario_file, draws=3000, seed=7)
+    beside = risk.simulate(small_scenario_file, draws=3000, seed=7, by_provider=True).providers
+    assert alone == beside and "total" in alone

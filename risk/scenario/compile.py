@@ -25,8 +25,10 @@ import dataclasses
 import hashlib
 import re
 import json
+import math
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -320,11 +322,13 @@ def _build(scenario: Scenario) -> CompiledScenario:
                             horizon=horizon, n_companies=len(companies))
 
 
-def _fill_spec(row: np.ndarray, prior: Prior, bounds: tuple, tables: list, rows: dict) -> None:
+def _fill_spec(row: np.ndarray, prior: Prior, bounds: tuple, tables: list, rows: dict, pending=None) -> None:
     """Write a variate's ``spec`` row; a table family's table is appended to ``tables`` once per prior.
 
     ``rows`` maps a prior's content (``_prior_key``) to its table's row, so
-    per-year priors and equal priors share one table.
+    per-year priors and equal priors share one table.  With ``pending`` (a
+    list), a new table is left as None and ``(row, prior)`` noted, to be
+    built later (in parallel).
     """
     p = prior.params
     if prior.family == "fixed":
@@ -339,7 +343,11 @@ def _fill_spec(row: np.ndarray, prior: Prior, bounds: tuple, tables: list, rows:
     key = json.dumps(_prior_key(prior))
     if key not in rows:
         rows[key] = len(tables)
-        tables.append(discrete_row(prior) if prior.family == "discrete" else build_table(prior))
+        if pending is not None and prior.family != "discrete":
+            pending.append((len(tables), prior))
+            tables.append(None)
+        else:
+            tables.append(discrete_row(prior) if prior.family == "discrete" else build_table(prior))
     row[SPEC_ROW] = rows[key]
     if prior.family == "discrete":
         row[SPEC_FAMILY] = FAMILY_DISCRETE
@@ -361,6 +369,7 @@ def compile_calibrations(scenario: Scenario, compiled: CompiledScenario, calibra
     central = _structure(scenario)
     tables = list(compiled.arrays["tables"][:_table_count(compiled)])
     rows = _central_rows(scenario, compiled)
+    pending: list = []  # new tables, built at the end on every core (scipy's quantile functions release the GIL)
     specs, orders, starts = [], [], []
     n_var = compiled.arrays["spec"].shape[0]
     active = np.zeros(compiled.n_z, dtype=bool)
@@ -372,14 +381,23 @@ def compile_calibrations(scenario: Scenario, compiled: CompiledScenario, calibra
         for (path, prior), (_, (old, columns)) in zip(other.priors(), variates.items()):
             if _prior_key(prior) == _prior_key(old):
                 continue
+            key = json.dumps(_prior_key(prior))
+            if key not in rows and spec[columns[0], SPEC_FAMILY] == FAMILY_TABLE:
+                moved = _affine_table(old, prior, compiled.arrays["tables"][int(spec[columns[0], SPEC_ROW])])
+                if moved is not None:  # a scaled or shifted prior: its table, without scipy
+                    rows[key] = len(tables)
+                    tables.append(moved)
             for column in columns:
                 spec[column] = 0.0
-                _fill_spec(spec[column], prior, domain_bounds(path.rsplit(".", 1)[-1]), tables, rows)
+                _fill_spec(spec[column], prior, domain_bounds(path.rsplit(".", 1)[-1]), tables, rows, pending)
         order, family_start, z_active = _sampling_plan(spec, compiled.n_z)
         active[z_active] = True
         specs.append(spec)
         orders.append(np.concatenate([order, np.full(n_var - len(order), -1, dtype=np.int64)]))
         starts.append(family_start)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for (row, _), table in zip(pending, pool.map(build_table, [prior for _, prior in pending])):
+            tables[row] = table
     width = max([TABLE_POINTS] + [len(t) for t in tables])
     table_array = np.zeros((max(len(tables), 1), width))
     for row, table in enumerate(tables):
@@ -387,6 +405,35 @@ def compile_calibrations(scenario: Scenario, compiled: CompiledScenario, calibra
     arrays = dict(compiled.arrays, tables=table_array, z_active=np.flatnonzero(active).astype(np.int64))
     return (dataclasses.replace(compiled, arrays=arrays), np.ascontiguousarray(specs),
             np.ascontiguousarray(orders), np.ascontiguousarray(starts))
+
+
+def _affine_table(old: Prior, new: Prior, table: np.ndarray) -> np.ndarray | None:
+    """``new``'s quantile table from ``old``'s when ``new`` is ``a X + b`` of ``old`` (same shape), else None.
+
+    ``F_new^-1(u) = a F_old^-1(u) + b`` exactly, so the scale and shift
+    overrides of the judgement (``op = "scale"``, a view's ``shift``) cost no
+    quantile function.
+    """
+    if old.family != new.family:
+        return None
+    p, q = old.params, new.params
+    if old.family in ("beta", "uniform", "triangular", "pert"):
+        if old.family == "beta" and (p["a"], p["b"]) != (q["a"], q["b"]):
+            return None
+        if old.family == "pert" and p["lambda"] != q["lambda"]:
+            return None
+        width, new_width = p["high"] - p["low"], q["high"] - q["low"]
+        if width <= 0 or new_width <= 0:
+            return None
+        if old.family in ("triangular", "pert") and not math.isclose(
+                (p["mode"] - p["low"]) / width, (q["mode"] - q["low"]) / new_width, rel_tol=1e-12, abs_tol=1e-15):
+            return None
+        factor = new_width / width
+        return q["low"] + (table[:TABLE_POINTS] - p["low"]) * factor
+    if old.family == "gamma" and p["shape"] == q["shape"] and p["scale"] > 0:
+        factor = q["scale"] / p["scale"]
+        return q["loc"] + (table[:TABLE_POINTS] - p["loc"]) * factor
+    return None
 
 
 def _structure(scenario: Scenario):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from .._cache import scenario_cache_dir
 from ..errors import InputError, InputErrors
 from . import judgement as jm
 from . import overrides as ov
@@ -617,14 +619,37 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
     if "judgement" not in doc:
         return dataclasses.replace(scenario, document=doc)
     judgement = jm.parse_judgement(doc["judgement"], source=source)
-    jm.check_against(judgement, lambda overrides: calibrated_document(core, overrides, source=source),
-                     source=source)
+    checked = _checked_marker(doc)
+    if checked is None or not checked.is_file():
+        # 3 trials per entry (scipy's quantile functions): remembered by content, so a warm load skips them
+        jm.check_against(judgement, lambda overrides: calibrated_document(core, overrides, source=source),
+                         source=source)
+        _remember(checked)
     return dataclasses.replace(scenario, judgement=judgement, document=doc)
 
 
 def core_document(scenario: Scenario) -> dict:
     """The scenario's document without its ``[judgement]`` table: what a calibration changes."""
     return {key: value for key, value in scenario.document.items() if key != "judgement"}
+
+
+def _checked_marker(doc: dict) -> Path | None:
+    """Where a document whose judgement passed :func:`judgement.check_against` is remembered (or None)."""
+    folder = scenario_cache_dir()
+    if folder is None:
+        return None
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    return folder / "judgement-checked" / digest
+
+
+def _remember(marker: Path | None) -> None:
+    if marker is None:
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # an optimisation only
 
 
 def calibrated_document(core: dict, overrides, *, source: str) -> Scenario:

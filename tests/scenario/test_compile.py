@@ -1,14 +1,17 @@
 """Compiling a scenario for the kernels (``risk.scenario.compile``)."""
 
+import tomllib
+
 import numpy as np
 import pytest
 from scipy.special import ndtr
 
 from risk.kernels.sampling import FAMILY_FIXED, FAMILY_TABLE, SPEC_FAMILY, SPEC_P0, SPEC_ROW, TABLE_POINTS
-from risk.scenario.compile import (ARRAYS, compile_calibrations, compile_scenario, pinned, prior_variates,
-                                   z_grid)
+from risk.scenario.compile import (ARRAYS, _affine_table, build_table, compile_calibrations, compile_scenario,
+                                   pinned, prior_variates, z_grid)
+from risk.scenario.distributions import parse_prior
 from risk.scenario.schema import calibrated_document, core_document
-from risk.scenario.overrides import Override
+from risk.scenario.overrides import Override, transform
 
 
 def _interpolate(table, z):
@@ -80,3 +83,19 @@ def test_pinned_fixes_the_variates_and_keeps_the_rest(small_scenario):
     assert np.array_equal(spec[others], compiled.arrays["spec"][others])
     # revenue0 was in the copula: the copula keeps only the other prior (none left to correlate)
     assert fixed.arrays["copula_index"].size == 0
+
+
+@pytest.mark.parametrize("prior, factor, delta", [
+    ('{ dist = "beta", p5 = 0.3, p95 = 0.6 }', 1.3, 0.0),
+    ('{ dist = "beta", p5 = 0.3, p95 = 0.6 }', 1.0, 0.08),
+    ('{ dist = "pert", low = 0.1, mode = 0.3, high = 0.5 }', 0.7, 0.02),
+    ('{ dist = "gamma", p5 = 0.2, p95 = 0.6 }', 1.2, 0.0),
+    ('{ dist = "uniform", low = 0.2, high = 0.5 }', 1.1, 0.05),
+])
+def test_a_scaled_or_shifted_table_is_the_transformed_table(prior, factor, delta):
+    # the affine shortcut of compile_calibrations against scipy's quantile function of the moved prior
+    old = parse_prior(tomllib.loads(f"x = {prior}")["x"], key="x", source="t")
+    new = transform(old, factor, delta)
+    shortcut = _affine_table(old, new, build_table(old))
+    assert shortcut is not None
+    np.testing.assert_allclose(shortcut, build_table(new), rtol=1e-9, atol=1e-12)
