@@ -11,6 +11,7 @@ import math
 import re
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -208,7 +209,6 @@ def simulate(
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
     bar = _Progress(progress or sys.stderr.isatty())
-    handle = None
     try:
         n = parse_draws(draws)
         cap = parse_draws(max_draws) if max_draws is not None else None
@@ -217,16 +217,13 @@ def simulate(
                        replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
                        max_draws=cap, observations=observations, by_provider=_by_provider(by),
                        judgement=not no_judgement, calibrations=calibrations)
-        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario, overrides=options["overrides"],
-                                                                      stress=stress)])
-        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar,
-                              client=handle.client if handle else None, **options)
+        loaded = checks.resolve_scenario(scenario, overrides=options["overrides"], stress=stress)
+        with _on_cluster(scheduler, cluster, [loaded]) as client:
+            result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar, client=client,
+                                  **options)
     except InputError as err:
         bar.close()
         _fail(err)
-    finally:
-        if handle is not None:
-            handle.close()
     bar.close()
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
@@ -252,6 +249,17 @@ def simulate(
         else:
             console.print(f"[bold yellow]target not met[/]: stopped at --max-draws {stop['max_draws']:,}; "
                           f"limiting: {stop['limiting']}", highlight=False)
+
+
+@contextmanager
+def _on_cluster(scheduler, cluster, scenarios):
+    """The Dask client of ``--scheduler``/``--cluster`` (None without), closed on the way out."""
+    handle = _connect(scheduler, cluster, scenarios)
+    try:
+        yield handle.client if handle is not None else None
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 def _connect(scheduler, cluster, scenarios):
@@ -339,23 +347,19 @@ def compare(
     from .paired import compare as run_compare
 
     bar = _Progress(progress or sys.stderr.isatty())
-    handle = None
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
         sides = {"overrides_a": _overrides(set_a, scale_a, shift_a), "overrides_b": _overrides(set_b, scale_b, shift_b),
                  "stress_a": stress_a, "stress_b": stress_b}
-        handle = _connect(scheduler, cluster,
-                          [checks.resolve_scenario(a, overrides=sides["overrides_a"], stress=stress_a),
-                           checks.resolve_scenario(b, overrides=sides["overrides_b"], stress=stress_b)])
-        comparison = run_compare(a, b, draws=n, seed=seed, threads=threads, progress=bar,
-                                 client=handle.client if handle else None, **sides)
+        loaded = [checks.resolve_scenario(a, overrides=sides["overrides_a"], stress=stress_a),
+                  checks.resolve_scenario(b, overrides=sides["overrides_b"], stress=stress_b)]
+        with _on_cluster(scheduler, cluster, loaded) as client:
+            comparison = run_compare(a, b, draws=n, seed=seed, threads=threads, progress=bar, client=client,
+                                     **sides)
     except InputError as err:
         bar.close()
         _fail(err)
-    finally:
-        if handle is not None:
-            handle.close()
     bar.close()
     if _emit_json(comparison.to_dict(), out=out, as_json=as_json):
         return
@@ -411,19 +415,16 @@ def exposure(
     cluster: ClusterOption = None,
 ) -> None:
     """Who holds the bag: revenue at risk, round-trip money and investment losses per provider."""
-    handle = None
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
         overrides = _overrides(sets, scales, shifts)
-        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario, overrides=overrides, stress=stress)])
-        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, by_provider=True,
-                              overrides=overrides, stress=stress, client=handle.client if handle else None)
+        loaded = checks.resolve_scenario(scenario, overrides=overrides, stress=stress)
+        with _on_cluster(scheduler, cluster, [loaded]) as client:
+            result = api.simulate(scenario, draws=n, seed=seed, threads=threads, by_provider=True,
+                                  overrides=overrides, stress=stress, client=client)
     except InputError as err:
         _fail(err)
-    finally:
-        if handle is not None:
-            handle.close()
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
     Console().print(_provider_table(result))
@@ -462,19 +463,14 @@ def backtest(
     """Score a vintage against what was reported after its as_of date: PIT, log score, tails."""
     from .backtest import backtest as run_backtest
 
-    handle = None
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario)])
-        found = run_backtest(scenario, observations=observations, draws=n, seed=seed, threads=threads,
-                             judgement=not no_judgement, calibrations=calibrations,
-                             client=handle.client if handle else None)
+        with _on_cluster(scheduler, cluster, [checks.resolve_scenario(scenario)]) as client:
+            found = run_backtest(scenario, observations=observations, draws=n, seed=seed, threads=threads,
+                                 judgement=not no_judgement, calibrations=calibrations, client=client)
     except InputError as err:
         _fail(err)
-    finally:
-        if handle is not None:
-            handle.close()
     if _emit_json(found.to_dict(), out=out, as_json=as_json):
         return
     line = found.summary()
@@ -517,19 +513,15 @@ def calibrate(
     no_judgement: bool = typer.Option(False, "--no-judgement", help="Weigh the central calibration's draws only."),
 ) -> None:
     """Update the priors with what was reported: PSIS-weighted posterior, every prior, the verdict's shift."""
-    handle = None
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        handle = _connect(scheduler, cluster, [checks.resolve_scenario(scenario)])
-        result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations,
-                              client=handle.client if handle else None, include_before_as_of=include_before_as_of,
-                              judgement=not no_judgement, calibrations=calibrations)
+        with _on_cluster(scheduler, cluster, [checks.resolve_scenario(scenario)]) as client:
+            result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations,
+                                  client=client, include_before_as_of=include_before_as_of,
+                                  judgement=not no_judgement, calibrations=calibrations)
     except InputError as err:
         _fail(err)
-    finally:
-        if handle is not None:
-            handle.close()
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
     console = Console()

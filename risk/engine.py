@@ -186,9 +186,18 @@ class Pass:
 class ChunkedPass(Pass):
     """A pass over chunks of ``chunk_size`` draws: block ``b`` holds chunks ``chunks.start + 16 b ..``.
 
-    Subclasses set ``draws``, ``chunk_size`` and ``chunks`` (and may carry
-    ``calibrations``: a block then runs each draw under every calibration).
+    Subclasses are dataclasses with ``compiled``, ``seed``, ``draws`` and
+    ``chunk_size`` (and may carry ``chunks``, else every chunk of the
+    draws, and ``calibrations``, else the model's own: a block then runs each
+    draw under every calibration).
     """
+
+    def __post_init__(self):
+        self._keys = score_keys(self.compiled, self.seed)
+        if getattr(self, "chunks", None) is None:
+            self.chunks = range(-(-self.draws // self.chunk_size))
+        if hasattr(self, "calibrations") and self.calibrations is None:
+            self.calibrations = k.one_calibration(self.compiled.model)
 
     def _range(self, index):
         first = self.chunks.start + index * BATCH_CHUNKS
@@ -267,11 +276,7 @@ class SimulatePass(ChunkedPass):
 
     def __post_init__(self):
         self.chunk_size = sampler_chunk_size(self.chunk_size, self.sampler)
-        if self.chunks is None:
-            self.chunks = range(-(-self.draws // self.chunk_size))
-        if self.calibrations is None:
-            self.calibrations = k.one_calibration(self.compiled.model)
-        self._keys = score_keys(self.compiled, self.seed)
+        super().__post_init__()
 
     @property
     def n_calibrations(self) -> int:
@@ -512,10 +517,6 @@ class ExposurePass(ChunkedPass):
     draws: int
     chunk_size: int = DEFAULT_CHUNK_SIZE
 
-    def __post_init__(self):
-        self._keys = score_keys(self.compiled, self.seed)
-        self.chunks = range(-(-self.draws // self.chunk_size))
-
     def new_exact(self, slots):
         return {"hists": np.zeros((slots, len(self.compiled.providers) + 1, N_BINS), dtype=np.int64)}
 
@@ -627,12 +628,6 @@ class WeightedPass(ChunkedPass):
     chunk_size: int = DEFAULT_CHUNK_SIZE
     calibrations: k.Calibrations | None = None
 
-    def __post_init__(self):
-        self._keys = score_keys(self.compiled, self.seed)
-        self.chunks = range(-(-self.draws // self.chunk_size))
-        if self.calibrations is None:
-            self.calibrations = k.one_calibration(self.compiled.model)
-
     def new_exact(self, slots):
         n_entities = self.compiled.n_companies + 1
         n_var = self.compiled.arrays["spec"].shape[0]
@@ -672,12 +667,6 @@ class PredictPass(ChunkedPass):
     observations: np.ndarray
     calibrations: k.Calibrations | None = None
     chunk_size: int = DEFAULT_CHUNK_SIZE
-
-    def __post_init__(self):
-        self._keys = score_keys(self.compiled, self.seed)
-        self.chunks = range(-(-self.draws // self.chunk_size))
-        if self.calibrations is None:
-            self.calibrations = k.one_calibration(self.compiled.model)
 
     def new_exact(self, slots):
         return {}
