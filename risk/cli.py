@@ -42,6 +42,13 @@ SetOption = Annotated[Optional[list[str]], typer.Option("--set", help=_SET_HELP)
 ScaleOption = Annotated[Optional[list[str]], typer.Option("--scale", help=_SCALE_HELP)]
 ShiftOption = Annotated[Optional[list[str]], typer.Option("--shift", help=_SHIFT_HELP)]
 StressOption = Annotated[Optional[list[str]], typer.Option("--stress", help=_STRESS_HELP)]
+SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Seed; default: a fresh one, reported.")]
+ObservationsOption = Annotated[str, typer.Option(
+    "--observations", help="A CSV of reported numbers ('default': the shipped one).")]
+CalibrationsOption = Annotated[Optional[int], typer.Option(
+    "--calibrations", help="Calibrations drawn from the scenario's [judgement] (default 64); draws are split among them.")]
+NoJudgementOption = Annotated[bool, typer.Option(
+    "--no-judgement", help="The scenario's central calibration only: no judgement band.")]
 SchedulerOption = Annotated[Optional[str], typer.Option(
     "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786 (same numbers as here).")]
 ClusterOption = Annotated[Optional[str], typer.Option(
@@ -204,8 +211,8 @@ def simulate(
     observations: Optional[str] = typer.Option(None, "--observations", help="A CSV of reported numbers ('default': the shipped one): also report the PSIS posterior."),
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
-    calibrations: Optional[int] = typer.Option(None, "--calibrations", help="Calibrations drawn from the scenario's [judgement] (default 64); draws are split among them."),
-    no_judgement: bool = typer.Option(False, "--no-judgement", help="Run the scenario at its central calibration: no judgement band."),
+    calibrations: CalibrationsOption = None,
+    no_judgement: NoJudgementOption = False,
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
     bar = _Progress(progress or sys.stderr.isatty())
@@ -403,7 +410,7 @@ def _provider_table(result) -> Table:
 def exposure(
     scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
     draws: str = typer.Option("1e6", "--draws", "-n", help="Number of draws."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    seed: SeedOption = None,
     threads: ThreadsOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
@@ -449,14 +456,14 @@ def _posterior_table(result) -> Table:
 @app.command()
 def backtest(
     scenario: Optional[str] = typer.Argument(None, help="The vintage: a scenario file or embedded name (default: the embedded default)."),
-    observations: str = typer.Option("default", "--observations", help="A CSV of reported numbers ('default': the shipped one)."),
+    observations: ObservationsOption = "default",
     draws: str = typer.Option("2e5", "--draws", "-n", help="Draws of the prior predictive."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    seed: SeedOption = None,
     threads: ThreadsOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
-    calibrations: Optional[int] = typer.Option(None, "--calibrations", help="Calibrations of the scenario's [judgement] (default 64)."),
-    no_judgement: bool = typer.Option(False, "--no-judgement", help="Score the central calibration only."),
+    calibrations: CalibrationsOption = None,
+    no_judgement: NoJudgementOption = False,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
 ) -> None:
@@ -500,17 +507,17 @@ def backtest(
 @app.command()
 def calibrate(
     scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name (default: the embedded default)."),
-    observations: str = typer.Option("default", "--observations", help="A CSV of reported numbers ('default': the shipped one)."),
+    observations: ObservationsOption = "default",
     draws: str = typer.Option("1e6", "--draws", "-n", help="Draws (each is weighted by its likelihood)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    seed: SeedOption = None,
     threads: ThreadsOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
     include_before_as_of: bool = typer.Option(False, "--include-before-as-of", help="Also weigh by observations dated on or before the scenario's as_of (they may count twice)."),
-    calibrations: Optional[int] = typer.Option(None, "--calibrations", help="Calibrations of the scenario's [judgement] (default 64)."),
-    no_judgement: bool = typer.Option(False, "--no-judgement", help="Weigh the central calibration's draws only."),
+    calibrations: CalibrationsOption = None,
+    no_judgement: NoJudgementOption = False,
 ) -> None:
     """Update the priors with what was reported: PSIS-weighted posterior, every prior, the verdict's shift."""
     try:
@@ -576,7 +583,7 @@ def sensitivity(
     entity: str = typer.Option("sector", "--entity", "-e", help="A company name or 'sector'."),
     draws: str = typer.Option("1e5", "--draws", "-n", help="Draws per tornado run and for the drivers."),
     sobol_draws: str = typer.Option("2e4", "--sobol-draws", help="Base sample N of the Sobol design ((2 + inputs) x N draws)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    seed: SeedOption = None,
     threads: ThreadsOption = None,
     top: int = typer.Option(15, "--top", help="Rows shown per table (the JSON has all)."),
     as_json: JsonOption = False,
@@ -643,7 +650,7 @@ def breakeven(
     entity: Optional[str] = typer.Option(None, "--entity", "-e", help="Whose P(shortfall) (default: the prior's company)."),
     percentile: int = typer.Option(50, "--percentile", help="The percentile of the prior that moves (spread kept)."),
     draws: str = typer.Option("2e5", "--draws", "-n", help="Draws per evaluation (all on the same seed)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed; default: a fresh one, reported."),
+    seed: SeedOption = None,
     threads: ThreadsOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
