@@ -26,7 +26,7 @@ from numba import njit
 
 from .histogram import bin_index
 from .model import OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_RUNRATE, REVENUE0
-from .simulate import LANES, SAMPLER_MC, model_calibration, score_block, set_block
+from .simulate import LANES, SAMPLER_MC, calibrated, model_block, score_block, set_block, set_fixed
 
 OBS_REVENUE = 0
 OBS_CAPACITY = 1
@@ -109,7 +109,9 @@ def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, model, calibr
             set_block(draws, first_draw + block_first, first_draw + task_last)
             score_block(block, sampler, z_keys, block.no_scores, model)
             for j in range(n_cal):
-                model_calibration(block, model, calibrations, j)
+                if n_cal > 1:
+                    set_fixed(values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
                 for lane in range(min(LANES, task_last - block_first)):
                     out[(block_first + lane) * n_cal + j] = log_likelihood(paths, values, lane, model.company_var,
                                                                            observations, model.horizon)
@@ -155,7 +157,9 @@ def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chu
             set_block(draws, block_first, last)
             score_block(block, sampler, z_keys, block.no_scores, model)
             for j in range(n_cal):
-                model_calibration(block, model, calibrations, j)
+                if n_cal > 1:
+                    set_fixed(values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
                 for lane in range(min(LANES, last - block_first)):
                     _add_weighted(draws[lane] * n_cal + j, lane, values, paths, outcomes, model.company_var,
                                   observations, lw_max, tail_draws, tail_lw, model.horizon, sums[ci], prior_sums[ci],
@@ -223,7 +227,9 @@ def predict_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk
             set_block(draws, block_first, last)
             score_block(block, SAMPLER_MC, z_keys, block.no_scores, model)
             for j in range(n_cal):
-                model_calibration(block, model, calibrations, j)
+                if n_cal > 1:
+                    set_fixed(values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
                 for lane in range(min(LANES, last - block_first)):
                     for o in range(observations.shape[0]):
                         modelled = model_at(paths, values, lane, model.company_var, int(observations[o, 0]),

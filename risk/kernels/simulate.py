@@ -211,14 +211,6 @@ def one_calibration(model) -> Calibrations:
 
 
 @njit(cache=True, error_model="numpy")
-def model_calibration(block, model, calibrations, j):
-    """Run the model on the block's scores under calibration ``j`` (its fixed priors too, when there are several)."""
-    if calibrations.specs.shape[0] > 1:
-        set_fixed(block.values, calibrations.specs[j])
-    model_block(block, calibrated(model, calibrations, j))
-
-
-@njit(cache=True, error_model="numpy")
 def calibrated(model, calibrations, j):
     """``model`` with calibration ``j``'s priors."""
     return Model(model.z_active, calibrations.specs[j], model.tables, calibrations.orders[j],
@@ -389,7 +381,9 @@ def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_
             n_valid = min(LANES, last - block_first)
             judged[:, :, :] = 0.0
             for j in range(n_cal):
-                model_calibration(block, model, calibrations, j)
+                if n_cal > 1:
+                    set_fixed(block.values, calibrations.specs[j])
+                model_block(block, calibrated(model, calibrations, j))
                 _add_floats(paths, outcomes, n_valid, horizon, lane_sums)
                 _accumulate_block(n_valid, horizon, paths, outcomes, slot_counts, slot_hists)
                 _judge(n_valid, outcomes, j, judged, cal_counts[slot])
