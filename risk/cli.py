@@ -18,6 +18,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import api, checks
 from .errors import InputError
@@ -86,7 +87,8 @@ def _overrides(sets, scales, shifts) -> list:
 
 
 def _fail(err: InputError) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {err.message}", highlight=False, markup=True)
+    # the message quotes files and keys ("[companies.<name>]", a key with "[/"): never read as markup
+    Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", err.message), highlight=False)
     raise typer.Exit(2)
 
 
@@ -710,7 +712,7 @@ def report(
     except InputError as err:
         _fail(err)
     except ReportLocked as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False)
+        Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", str(err)), highlight=False)
         raise typer.Exit(3)
 
 

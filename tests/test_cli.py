@@ -196,3 +196,12 @@ def test_progress_outside_a_terminal_writes_plain_lines():
     off = _Progress(False, stream=quiet, threshold=0.0)
     off(3_000, 3_000)
     assert quiet.getvalue() == ""
+
+
+def test_error_messages_print_square_brackets_as_text(tmp_path):
+    empty = tmp_path / "empty.toml"
+    empty.write_text('name = "x"\nhorizon = 3\ndiscount_rate = 0.1\n')
+    proc = _risk("validate", str(empty), cwd=tmp_path)
+    assert proc.returncode == 2 and "[companies.<name>]" in proc.stderr
+    proc = _risk("simulate", "--set", "companies.[/b].revenue0=5", "--draws", "10", cwd=tmp_path)
+    assert proc.returncode == 2 and "[/b]" in proc.stderr and "Traceback" not in proc.stderr
