@@ -87,8 +87,10 @@ class Scheduler:
         try:
             runner(job.definition, day)
             job.runs += 1
-        except (RiskError, OSError) as err:  # one failing report does not stop the others
-            print(f"{_utc_now().isoformat(timespec='seconds')} report {job.definition.name} FAILED: {err}",
+        except Exception as err:  # noqa: BLE001 - one failing report must not stop the others (a renderer
+            # crash, a corrupted history database ...): logged with its type, and the service goes on
+            kind = "" if isinstance(err, (RiskError, OSError)) else f"{type(err).__name__}: "
+            print(f"{_utc_now().isoformat(timespec='seconds')} report {job.definition.name} FAILED: {kind}{err}",
                   file=self.log or sys.stderr)
 
     def serve(self) -> None:

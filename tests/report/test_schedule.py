@@ -3,10 +3,11 @@
 import datetime as dt
 import os
 import signal
+import sqlite3
 
 import pytest
 
-from risk.errors import InputError
+from risk.errors import InputError, RiskError
 from risk.report.schedule import Scheduler
 
 UTC = dt.timezone.utc
@@ -34,18 +35,22 @@ def test_jobs_fire_on_their_cron_trigger(folder):
     assert a.next_fire == dt.datetime(2026, 11, 30, 7, 0, tzinfo=UTC) and a.runs == 1
 
 
-def test_a_failing_report_is_logged_and_the_others_run(folder, capsys):
-    from risk.errors import RiskError
-
+@pytest.mark.parametrize("failure, logged", [
+    (RiskError("scenario vanished"), "report a FAILED: scenario vanished"),
+    # not ours: a renderer's crash or a corrupted history database must not stop the service either
+    (ValueError("paraparser: syntax error"), "report a FAILED: ValueError: paraparser: syntax error"),
+    (sqlite3.DatabaseError("file is not a database"), "report a FAILED: DatabaseError: file is not a database"),
+])
+def test_a_failing_report_is_logged_and_the_others_run(folder, capsys, failure, logged):
     def runner(definition, day):
         if definition.name == "a":
-            raise RiskError("scenario vanished")
+            raise failure
 
     scheduler = Scheduler.from_folder(folder, runner=runner)
     scheduler.start(now=dt.datetime(2026, 11, 23, 6, 59, tzinfo=UTC))
     scheduler.run_pending(dt.datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
     assert [job.runs for job in scheduler.jobs] == [0, 1]
-    assert "report a FAILED: scenario vanished" in capsys.readouterr().err
+    assert logged in capsys.readouterr().err
 
 
 def test_serve_stops_cleanly_on_sigterm(folder):
