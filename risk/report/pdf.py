@@ -127,8 +127,8 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
     out = data["result"]
     entities = dict(out["companies"], sector=out["sector"])
     if "cover" in sections:
-        story += [Paragraph(data["title"], STYLES["Title"]),
-                  Paragraph(f"{data['date']} · scenario {out['scenario']} · {out['draws']:,} draws · seed {data['seed']}",
+        story += [Paragraph(escape(data["title"]), STYLES["Title"]),
+                  Paragraph(escape(f"{data['date']} · scenario {out['scenario']} · {out['draws']:,} draws · seed {data['seed']}"),
                             STYLES["Normal"]), Spacer(1, 0.6 * cm),
                   Paragraph(f"Bubble-risk verdict for the sector: <b>{out['sector']['grade']}</b>", STYLES["Heading2"])]
         if out.get("judgement"):
@@ -144,13 +144,13 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
         story += [Spacer(1, 0.4 * cm), Paragraph(HEADLINE_MEANING, SMALL), PageBreak()]
     if "summary" in sections:
         story.append(Paragraph("Executive summary", STYLES["Heading1"]))
-        story += [Paragraph(sentence, STYLES["BodyText"]) for sentence in data["summary"]]
+        story += [Paragraph(escape(sentence), STYLES["BodyText"]) for sentence in data["summary"]]
         story.append(PageBreak())
     pages = [n for n in entities if n != "sector"] if "companies" in sections else []
     if "sector" in sections:
         pages.append("sector")
     for name in pages:
-        story += [Paragraph(f"{name}", STYLES["Heading1"]), _entity_table(entities[name]), Spacer(1, 0.3 * cm),
+        story += [Paragraph(escape(name), STYLES["Heading1"]), _entity_table(entities[name]), Spacer(1, 0.3 * cm),
                   _figure(lambda ax, n=name: result.plot_fan("earnings", company=n, ax=ax), height_cm=6.5),
                   _figure(lambda ax, n=name: result.plot_coverage(companies=[n], ax=ax), height_cm=6.5),
                   PageBreak()]
@@ -176,7 +176,7 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
     if "drivers" in sections and sensitivities:
         story.append(Paragraph("Drivers", STYLES["Heading1"]))
         for entity, found in sensitivities.items():
-            story += [Paragraph(f"{entity}: tornado ({found.draws:,} paired draws per pin)", STYLES["Heading3"]),
+            story += [Paragraph(escape(f"{entity}: tornado ({found.draws:,} paired draws per pin)"), STYLES["Heading3"]),
                       _figure(lambda ax, f=found: f.plot_tornado(top=8, ax=ax), height_cm=7.5)]
         story.append(PageBreak())
     if "stress" in sections and data["stress"]:
@@ -213,8 +213,8 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
         rows = [["prior", "family", "5 %", "50 %", "95 %", "source"]]
         for path, prior in result.scenario.priors():
             p05, p50, p95 = prior.ppf([0.05, 0.5, 0.95])
-            rows.append([Paragraph(path.replace("companies.", ""), SMALL), prior.family, f"{p05:.4g}", f"{p50:.4g}",
-                         f"{p95:.4g}", Paragraph(prior.source or "", SMALL)])
+            rows.append([Paragraph(escape(path.replace("companies.", "")), SMALL), prior.family, f"{p05:.4g}", f"{p50:.4g}",
+                         f"{p95:.4g}", Paragraph(escape(prior.source or ""), SMALL)])
         story += [_table(rows, widths=[5.2 * cm, 2 * cm, 1.5 * cm, 1.5 * cm, 1.5 * cm, 5.3 * cm], long=True),
                   PageBreak()]
     if "methodology" in sections:
@@ -232,7 +232,7 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
                             "the sample quantile; stress rows are paired differences on common random numbers "
                             "with batch-means errors.", STYLES["BodyText"]), Spacer(1, 0.2 * cm),
                   Paragraph(HEADLINE_MEANING, STYLES["BodyText"]), Spacer(1, 0.3 * cm)]
-        rows = [["field", "value"]] + [[key, Paragraph(str(value), SMALL)] for key, value in [
+        rows = [["field", "value"]] + [[key, Paragraph(escape(str(value)), SMALL)] for key, value in [
             ("package version", provenance["version"]), ("scenario", f"{out['scenario']} ({provenance['scenario_source']})"),
             ("scenario sha256", provenance["scenario_sha256"]), ("changes", ", ".join(out["changes"]) or "none"),
             ("seed", data["seed"]), ("draws", f"{out['draws']:,}"), ("sampler", out["sampler"]),

@@ -145,3 +145,22 @@ def test_bad_definitions_are_rejected(tmp_path, line, message):
     path.write_text("\n".join(base.values()) + "\n")
     with pytest.raises(InputError, match=message):
         load_definition(path)
+
+
+def test_text_from_files_is_printed_not_interpreted(tmp_path, small_scenario_text):
+    # a title with markup characters and a prior's source that tries to embed a local file
+    import pypdf
+
+    image = tmp_path / "secret.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")  # the file an <img> tag would pull in
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(small_scenario_text.replace(
+        'cash0 = 10\n', f'cash0 = {{ dist = "fixed", value = 10, source = "<img src=\'{image}\'/> R&D <b>" }}\n', 1))
+    definition = tmp_path / "memo.toml"
+    definition.write_text(f'title = "R&D <weekly> memo"\nscenario = "{scenario}"\ndraws = 2000\nseed = 1\n'
+                          'output = "out"\nschedule = "0 7 * * MON"\nsections = ["cover", "priors"]\n')
+    run = run_report(definition, day=DAY, log=None)
+    reader = pypdf.PdfReader(str(run.pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "R&D <weekly> memo" in text and "<img src=" in text
+    assert sum(len(page.images) for page in reader.pages) == 0
