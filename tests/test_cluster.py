@@ -83,6 +83,14 @@ def test_bad_input_fails_before_anything_is_submitted(local_cluster, small_scena
     def transitions(dask_scheduler):
         return dask_scheduler.transition_counter
 
+    def tasks(dask_scheduler):
+        return len(dask_scheduler.tasks)
+
+    # earlier tests' futures are released asynchronously (transitions of their own): start from a quiet scheduler
+    deadline = time.monotonic() + 30
+    while client.run_on_scheduler(tasks) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(tasks) == 0
     before = client.run_on_scheduler(transitions)
     with pytest.raises(InputError, match="cash0"):
         risk.simulate(bad, draws=DRAWS, seed=1, client=client)
