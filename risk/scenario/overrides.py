@@ -245,6 +245,8 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
         if not targets and not override.optional:
             raise InputError("this pattern matches nothing in the scenario", source=override.origin,
                              key=override.path, allowed=_suggest(doc, override.path))
+        if not targets:
+            _check_key_names(override, allowed_keys)
         for parts in targets:
             _apply_one(doc, parts, override, prior_names, allowed_keys, check_prior, refits, pending)
     return doc
@@ -300,6 +302,23 @@ def _expand(doc, override, prior_names) -> list[tuple[str, ...]]:
 def _names_parameter(parts, doc, prior_names) -> bool:
     position = _prior_position(parts, prior_names)
     return position is not None and position[1] is not None and _get(doc, position[0]) is not None
+
+
+def _check_key_names(override: Override, allowed_keys) -> None:
+    """An overlay's pattern may match nothing in a scenario, but its key names must exist in the format.
+
+    ``companies.*.revenue`` (a misspelt ``revenue0``) would otherwise change
+    nothing in every scenario, silently.
+    """
+    parts = tuple(override.path.split("."))
+    for depth in range(1, len(parts) + 1):
+        allowed = allowed_keys(parts[:depth])
+        name = parts[depth - 1]
+        if allowed and name != "*" and name not in allowed:
+            close = difflib.get_close_matches(name, [str(a) for a in allowed], n=1, cutoff=0.6)
+            raise InputError(f"unknown key '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+                             + ": this pattern can match nothing in any scenario", source=override.origin,
+                             key=override.path, allowed=", ".join(str(a) for a in allowed))
 
 
 def _suggest(doc, path) -> str:

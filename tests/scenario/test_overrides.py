@@ -203,3 +203,16 @@ def test_simulate_records_changes_in_provenance(small_scenario_file):
                            overrides={"companies.alpha.revenue0.p50": 11.0})
     assert result.to_dict()["changes"] == ["set companies.alpha.revenue0.p50 = 11.0"]
     assert math.isfinite(result["alpha"].p_shortfall["p"])
+
+
+def test_a_misspelt_key_in_an_overlay_is_an_error_not_a_no_op(tmp_path, small_scenario_file):
+    overlay = tmp_path / "mine.toml"
+    overlay.write_text('description = "a misspelt key"\n[scale]\n"companies.*.revenue" = 1.2\n')
+    with pytest.raises(InputError, match="did you mean 'revenue0'") as info:
+        load_scenario(small_scenario_file, stress=str(overlay))
+    assert "mine.toml" in str(info.value)
+    # a pattern whose keys exist but that this scenario lacks stays a no-op (a lease-only lab has no capex)
+    fine = tmp_path / "fine.toml"
+    fine.write_text('description = "keys that exist"\n[scale]\n"companies.*.contracts.*.capex_per_gw" = 1.2\n'
+                    '"companies.alpha.contracts.*.capex_per_gw" = 1.1\n')
+    assert load_scenario(small_scenario_file, stress=str(fine)).changes == ("stress fine",)
