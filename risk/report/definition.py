@@ -92,6 +92,19 @@ def _text(value, key, source):
     return value
 
 
+def _inside(folder: Path, relative: str, key: str, source: str) -> Path:
+    """``folder / relative``, refused unless it stays inside ``folder`` (a shared folder of definitions must
+    not let one write elsewhere: no absolute path, no ``..`` out, no NUL)."""
+    if "\0" in relative or Path(relative).is_absolute() or not relative.strip():
+        raise InputError(f"{relative!r} is not a relative path", source=source, key=key,
+                         allowed="a path relative to the definition's folder (output) or to the output (history)")
+    target = folder / relative
+    if not target.resolve().is_relative_to(folder.resolve()):
+        raise InputError(f"{relative!r} leads out of {folder}", source=source, key=key,
+                         allowed="a path that stays inside it (no '..' out, no symlink out)")
+    return target
+
+
 def load_definition(path: str | Path) -> ReportDefinition:
     """Read and validate a report definition file."""
     path = Path(path)
@@ -132,8 +145,8 @@ def load_definition(path: str | Path) -> ReportDefinition:
     if fields - {"date"} or "/" in filename:
         raise InputError(f"file-name pattern {filename!r} uses {sorted(fields - {'date'}) or 'a /'}",
                          source=source, key="filename", allowed="a name with at most {date} in it, no folders")
-    output = path.parent / _text(doc.get("output", f"out/{path.stem}"), "output", source)
-    history = output / _text(doc.get("history", "history.sqlite"), "history", source)
+    output = _inside(path.parent, _text(doc.get("output", f"out/{path.stem}"), "output", source), "output", source)
+    history = _inside(output, _text(doc.get("history", "history.sqlite"), "history", source), "history", source)
     drivers = doc.get("drivers", {})
     if not isinstance(drivers, dict):
         raise InputError("expected a table [drivers]", source=source, key="drivers", allowed="entities, draws")

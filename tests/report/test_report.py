@@ -136,6 +136,10 @@ def test_the_shipped_weekly_definition_validates():
     ('filename = "memo-{day}"', "file-name pattern"),
     ('stress = ["bare"]', "did you mean 'bear'"),
     ('draws = 0', "positive whole number"),
+    ('output = "/tmp/elsewhere"', "not a relative path"),
+    ('output = "../../elsewhere"', "leads out of"),
+    ('history = "../../../h.sqlite"', "leads out of"),
+    ('output = "out\\u0000x"', "not a relative path"),
 ])
 def test_bad_definitions_are_rejected(tmp_path, line, message):
     path = tmp_path / "bad.toml"
