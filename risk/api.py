@@ -21,10 +21,11 @@ from ._version import __version__
 from .checks import (check_chunk_size, check_draws, check_seed, check_targets, check_threads, executor_for,
                      resolve_scenario)
 from .errors import InputError
+from .grade import grade
 from .result import QUANTILES, EntityStats, entity_stats, json_ready, wilson_interval
 from .scenario import Scenario
 from .scenario.compile import compile_scenario
-from .scenario.observations import load_observations, observation_array
+from .scenario.observations import load_observations, observation_array, split_at_as_of
 
 @dataclass
 class Result:
@@ -174,7 +175,7 @@ class Result:
             "seed": self.seed,
             "sampler": self.sampler,
             "stopping": self.stopping,
-            "judgement": json_ready(_lists(self.judgement)) if self.judgement is not None else None,
+            "judgement": json_ready(self.judgement) if self.judgement is not None else None,
             "posterior": self.posterior.to_dict() if self.posterior is not None else None,
             "providers": self.providers,
             "years": self.scenario.years,
@@ -367,7 +368,7 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
                                  calibrations=plan["calibrations"])
         result.posterior = posterior.summarise(weighted, loaded, result, observed, result.draws)
         result.posterior.excluded = excluded
-        if include_before_as_of and any(o.date <= _as_of(loaded) for o in observed):
+        if include_before_as_of and split_at_as_of(observed, loaded)[1]:
             result.posterior.warning = ("observations dated on or before the scenario's as_of were included: "
                                         "they may have set its priors already, and then count twice. "
                                         + result.posterior.warning).strip()
@@ -423,14 +424,6 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
                     client=client)
 
 
-def _as_of(loaded) -> _dt.date:
-    try:
-        return _dt.date.fromisoformat(loaded.as_of)
-    except ValueError:
-        raise InputError(f"as_of {loaded.as_of!r} is not a date, so observations cannot be placed in time",
-                         source=loaded.source, key="as_of", allowed='as_of = "YYYY-MM-DD"') from None
-
-
 def _observations_after_as_of(path, loaded, include_before: bool) -> tuple[list, list]:
     """The observations that may weigh the draws, and the excluded ones with the reason.
 
@@ -439,14 +432,11 @@ def _observations_after_as_of(path, loaded, include_before: bool) -> tuple[list,
     back as evidence they would count twice.  ``include_before`` keeps them.
     """
     observed = load_observations(path, loaded)
-    as_of = _as_of(loaded)
     if include_before:
         return observed, []
-    kept = [o for o in observed if o.date > as_of]
-    excluded = [{"company": o.company, "date": o.date.isoformat(), "quantity": o.quantity, "value": o.value,
-                 "source": o.source, "reason": f"dated on or before the scenario's as_of ({loaded.as_of}): known "
-                                               f"when its priors were set, so it would count twice"}
-                for o in observed if o.date <= as_of]
+    kept, known = split_at_as_of(observed, loaded)
+    excluded = [dict(o.to_dict(), reason=f"dated on or before the scenario's as_of ({loaded.as_of}): known "
+                                         f"when its priors were set, so it would count twice") for o in known]
     if not kept:
         raise InputError(f"every observation is dated on or before the scenario's as_of ({loaded.as_of}): its priors "
                          f"already rest on them, and weighting by them again counts them twice",
@@ -485,7 +475,7 @@ def _judgement_summary(loaded, accumulators, found, entities) -> dict:
     names = [view.name for view in loaded.judgement.views]
     summary = {"calibrations": m, "draws_per_calibration": accumulators.draws,
                "chunk_size": found["inner_chunk"], **loaded.judgement.to_dict(),
-               "values": {key: column for key, column in found["values"].items()},
+               "values": dict(found["values"]),
                "view_of_calibration": ([names[int(v)] for v in found["views"]] if found["views"] is not None
                                        else None),
                "entities": {}}
@@ -500,7 +490,7 @@ def _judgement_summary(loaded, accumulators, found, entities) -> dict:
         stats.p_shortfall_judgement = shortfall["band"]
         stats.p_default_judgement = default["band"]
         stats.judgement_share = shortfall["share"]
-        stats.grade = judging.grade(shortfall["p"], stats.gap_share)
+        stats.grade = grade(shortfall["p"], stats.gap_share)
         stats.grade_range = judging.grade_range(shortfall["band"], stats.gap_share)
         summary["entities"][name] = {
             "p_shortfall": shortfall["per_calibration"], "p_default": default["per_calibration"],
@@ -508,17 +498,6 @@ def _judgement_summary(loaded, accumulators, found, entities) -> dict:
             "p_shortfall_mcse_within": shortfall["mcse_within"],
             "drivers": judging.drivers(shortfall["per_calibration"], found["values"], found["views"], names)}
     return summary
-
-
-def _lists(value):
-    """Arrays inside a summary as lists (JSON)."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {key: _lists(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_lists(item) for item in value]
-    return value
 
 
 def _run_once(compiled, *, draws, seed, executor, chunk_size, sampler, replicates, progress, resume=None):

@@ -20,7 +20,6 @@ made: they are listed as excluded, not scored.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 from dataclasses import dataclass, field
@@ -31,10 +30,9 @@ import numpy as np
 from . import engine
 from . import judgement as judging
 from .checks import check_draws, check_seed, check_threads, executor_for, resolve_scenario
-from .errors import InputError
 from .kernels import observe as ko
 from .scenario.compile import compile_scenario
-from .scenario.observations import load_observations, observation_array
+from .scenario.observations import load_observations, observation_array, split_at_as_of
 
 TAIL = 0.005  # beyond the 0.5 % or 99.5 % point: overconfident
 BAND = 0.05  # the 90 % band
@@ -126,16 +124,10 @@ def backtest(scenario=None, *, observations: str | Path = "default", draws: int 
     threads = check_threads(threads)
     loaded = resolve_scenario(scenario)
     found = load_observations(observations, loaded)
-    try:
-        as_of = dt.date.fromisoformat(loaded.as_of)
-    except ValueError:
-        raise InputError(f"as_of {loaded.as_of!r} is not a date: a backtest needs the vintage's date",
-                         source=loaded.source, key="as_of", allowed='as_of = "YYYY-MM-DD"') from None
-    later = [o for o in found if o.date > as_of]
+    later, known = split_at_as_of(found, loaded)
     result = Backtest(scenario=loaded, observations=str(observations), draws=draws, seed=seed, calibrations=None)
-    result.excluded = [dict(_describe(o), reason=f"dated on or before the vintage's as_of ({loaded.as_of}): "
-                                                 "known when the vintage was made")
-                       for o in found if o.date <= as_of]
+    result.excluded = [dict(o.to_dict(), reason=f"dated on or before the vintage's as_of ({loaded.as_of}): "
+                                                "known when the vintage was made") for o in known]
     if not later:
         return result
     start = time.perf_counter()
@@ -161,20 +153,13 @@ def backtest(scenario=None, *, observations: str | Path = "default", draws: int 
         within = float(np.mean(np.maximum(row[:, ko.P_CDF_SQ] / inner - pit_j ** 2, 0.0))) / inner
         pit_mcse = math.sqrt(between + within)
         density = float(row[:, ko.P_DENSITY].sum()) / runs
-        result.scored.append(dict(_describe(o), pit=pit, pit_mcse=pit_mcse,
-                                  pit_judgement=({str(round(q * 100)): float(v) for q, v in
-                                                  zip(judging.BAND, np.quantile(pit_j, judging.BAND))}
-                                                 if len(pit_j) > 1 else None),
+        result.scored.append(dict(o.to_dict(), pit=pit, pit_mcse=pit_mcse,
+                                  pit_judgement=judging.band_of(pit_j) if len(pit_j) > 1 else None,
                                   log_score=math.log(density) if density > 0 else None,
                                   in_band_90=bool(BAND <= pit <= 1 - BAND),
                                   tail=bool(pit < TAIL or pit > 1 - TAIL)))
     result.wall_seconds = time.perf_counter() - start
     return result
-
-
-def _describe(o) -> dict:
-    return {"company": o.company, "date": o.date.isoformat(), "quantity": o.quantity, "value": o.value,
-            "rel_error": o.rel_error, "source": o.source}
 
 
 __all__ = ["Backtest", "backtest"]

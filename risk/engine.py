@@ -243,6 +243,13 @@ class Threads:
         return (finished if state is None else job.combine(state[0], finished)), acc
 
 
+def local_executor(executor=None, threads: int | None = None):
+    """``executor``, or this machine's ``threads`` (default: every core numba may use)."""
+    if executor is not None:
+        return executor
+    return Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+
+
 def run_pass(job: Pass, *, executor=None, blocks_to_run: range | None = None,
              progress: Callable[[int, int], None] | None = None, state: tuple | None = None) -> tuple:
     """Run a pass (all its blocks, or ``blocks_to_run``) on ``executor`` (default: every core here).
@@ -250,7 +257,7 @@ def run_pass(job: Pass, *, executor=None, blocks_to_run: range | None = None,
     Returns ``(exact, ordered)``: the merged exact accumulators and the
     ordered part folded in block order.
     """
-    executor = executor if executor is not None else Threads(numba.config.NUMBA_NUM_THREADS)
+    executor = local_executor(executor)
     block_range = range(job.n_blocks()) if blocks_to_run is None else blocks_to_run
     return executor.run(job, block_range, progress=progress, state=state)
 
@@ -262,8 +269,8 @@ def run_pass(job: Pass, *, executor=None, blocks_to_run: range | None = None,
 class SimulatePass(ChunkedPass):
     """The headline statistics of ``draws`` draws (``mc`` or ``antithetic``), under one or ``M`` calibrations.
 
-    Block ``b`` holds chunks ``b * BATCH_CHUNKS ..``; ``first_chunk`` offsets
-    the plan (a paired comparison's group of chunks).
+    Block ``b`` holds chunks ``chunks.start + b * BATCH_CHUNKS ..``; ``chunks``
+    (default: all) selects part of the plan (a paired comparison's group of chunks).
     """
 
     compiled: CompiledScenario
@@ -283,20 +290,15 @@ class SimulatePass(ChunkedPass):
         return self.calibrations.specs.shape[0]
 
     def new_exact(self, slots):
-        c = self.compiled
-        counts, hists, _, cal_counts, y_sums = k.allocate(slots, c.n_companies + 1, c.horizon, 0,
-                                                          self.n_calibrations)
-        return {"counts": counts, "hists": hists, "cal_counts": cal_counts, "y_sums": y_sums}
+        return _simulation_exact(self.compiled, slots, self.n_calibrations)
 
     def run_block(self, index, scratch, exact):
         first, size = self._range(index)
         c = self.compiled
-        chunk_sums = np.zeros((size, c.n_companies + 1, k.n_floats(c.horizon)))
-        in_slots(k.run_batch, scratch, SAMPLERS[self.sampler], self._keys, scratch[0].no_scores, first, size,
-                 self.chunk_size, self.draws, c.model, self.calibrations, exact["counts"], exact["hists"],
-                 chunk_sums, exact["cal_counts"], exact["y_sums"])
-        block_sums = np.zeros(chunk_sums.shape[1:])
-        k.add_in_order(block_sums, chunk_sums)
+        block_sums = np.zeros((c.n_companies + 1, k.n_floats(c.horizon)))
+        chunk_sums = _simulate_chunks(scratch, SAMPLERS[self.sampler], self._keys, scratch[0].no_scores, first,
+                                      size, self.chunk_size, self.draws, c.model, self.calibrations, exact,
+                                      block_sums)
         block_batches = np.zeros((ERROR_BATCHES, chunk_sums.shape[1], N_B))
         for offset in range(size):
             chunk = first + offset
@@ -312,14 +314,13 @@ class SimulatePass(ChunkedPass):
     def fold(self, acc, ordered):
         return acc[0] + ordered[0], acc[1] + ordered[1]  # blocks in order: the same arithmetic on a cluster
 
-    def accumulators(self, found: tuple, block_range: range) -> Accumulators:
-        """The :class:`Accumulators` of a :func:`run_pass` of blocks ``0 .. block_range.stop - 1``."""
+    def accumulators(self, found: tuple) -> Accumulators:
+        """The :class:`Accumulators` of a :func:`run_pass` of all the blocks (possibly in rounds)."""
         exact, (sums, batches) = found
-        last_chunk = min(self.chunks.start + block_range.stop * BATCH_CHUNKS, self.chunks.stop)
-        draws = min(last_chunk * self.chunk_size, self.draws) - self.chunks.start * self.chunk_size
+        draws = min(self.chunks.stop * self.chunk_size, self.draws) - self.chunks.start * self.chunk_size
         judged = self.n_calibrations > 1
         return Accumulators(draws=draws, counts=exact["counts"], hists=exact["hists"], sums=sums,
-                            horizon=self.compiled.horizon, batches=batches, next_chunk=block_range.stop,
+                            horizon=self.compiled.horizon, batches=batches, next_chunk=self.n_blocks(),
                             cal_counts=exact["cal_counts"] if judged else None,
                             y_sums=exact["y_sums"] if judged else None)
 
@@ -327,6 +328,24 @@ class SimulatePass(ChunkedPass):
 def sampler_chunk_size(chunk_size: int, sampler: str) -> int:
     """The chunk size a sampler runs with: antithetic chunks hold whole pairs (rounded up to even)."""
     return chunk_size + chunk_size % 2 if sampler == "antithetic" else chunk_size
+
+
+def _simulation_exact(compiled: CompiledScenario, slots: int, n_calibrations: int = 1) -> dict:
+    """The exact accumulators of ``kernels.simulate.run_batch`` for ``slots`` threads."""
+    counts, hists, _, cal_counts, y_sums = k.allocate(slots, compiled.n_companies + 1, compiled.horizon, 0,
+                                                      n_calibrations)
+    return {"counts": counts, "hists": hists, "cal_counts": cal_counts, "y_sums": y_sums}
+
+
+def _simulate_chunks(scratch: list, sampler: int, z_keys, scores, first: int, size: int, chunk_size: int,
+                     total_draws: int, model, calibrations, exact: dict, total: np.ndarray) -> np.ndarray:
+    """``run_batch`` on chunks ``first .. first + size - 1`` on every slot; their float sums are added to
+    ``total`` in chunk order, and returned per chunk (for the error batches)."""
+    chunk_sums = np.zeros((size,) + total.shape)
+    in_slots(k.run_batch, scratch, sampler, z_keys, scores, first, size, chunk_size, total_draws, model,
+             calibrations, exact["counts"], exact["hists"], chunk_sums, exact["cal_counts"], exact["y_sums"])
+    k.add_in_order(total, chunk_sums)
+    return chunk_sums
 
 
 def _add_batch(batch: np.ndarray, chunk_sums: np.ndarray, size: int) -> None:
@@ -374,8 +393,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int | Non
     Accumulators
     """
     job = SimulatePass(compiled, seed, draws, chunk_size, sampler, calibrations, chunks)
-    if executor is None:
-        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    executor = local_executor(executor, threads)
     start = resume.next_chunk if resume is not None else 0
     state = None
     if resume is not None:
@@ -385,7 +403,7 @@ def run(compiled: CompiledScenario, *, draws: int, seed: int, threads: int | Non
         state = (exact, (resume.sums, resume.batches))
     block_range = range(start, job.n_blocks())
     found = run_pass(job, executor=executor, blocks_to_run=block_range, progress=progress, state=state)
-    return job.accumulators(found, range(0, job.n_blocks()))
+    return job.accumulators(found)
 
 
 # Randomised quasi-Monte Carlo
@@ -433,9 +451,7 @@ class RqmcPass(Pass):
         return -(-self.block // self.chunk)
 
     def new_exact(self, slots):
-        c = self.compiled
-        counts, hists, _, cal_counts, y_sums = k.allocate(slots, c.n_companies + 1, c.horizon, 0)
-        return {"counts": counts, "hists": hists, "cal_counts": cal_counts, "y_sums": y_sums}
+        return _simulation_exact(self.compiled, slots)
 
     def run_block(self, index, scratch, exact):
         from scipy.special import ndtri
@@ -457,11 +473,8 @@ class RqmcPass(Pass):
         calibrations = k.one_calibration(model)
         for first in range(0, n_chunks, BATCH_CHUNKS):
             size = min(BATCH_CHUNKS, n_chunks - first)
-            sums = np.zeros((size, c.n_companies + 1, k.n_floats(c.horizon)))
-            in_slots(k.run_batch, scratch, k.SAMPLER_SCORES, z_keys, scores, first, size, self.chunk, self.block,
-                     model, calibrations, exact["counts"], exact["hists"], sums, exact["cal_counts"],
-                     exact["y_sums"])
-            k.add_in_order(block_sums, sums)
+            sums = _simulate_chunks(scratch, k.SAMPLER_SCORES, z_keys, scores, first, size, self.chunk, self.block,
+                                    model, calibrations, exact, block_sums)
             for offset in range(size):
                 rows = min((first + offset + 1) * self.chunk, self.block) - (first + offset) * self.chunk
                 _add_batch(batch, sums[offset], rows)
@@ -497,8 +510,7 @@ def run_rqmc(compiled: CompiledScenario, *, draws: int, seed: int, threads: int 
         batches[:first] = resume.batches
         state = (dict(job.finish(job.new_exact(1)), counts=resume.counts, hists=resume.hists),
                  (resume.sums, batches))
-    if executor is None:
-        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    executor = local_executor(executor, threads)
     exact, (sums, batches) = run_pass(job, executor=executor, progress=progress, state=state)
     total = replicates * points
     return Accumulators(draws=total, counts=exact["counts"], hists=exact["hists"], sums=sums,
@@ -541,8 +553,7 @@ def run_exposure(compiled: CompiledScenario, *, draws: int, seed: int, threads: 
                  chunk_size: int = DEFAULT_CHUNK_SIZE, executor=None) -> tuple[np.ndarray, np.ndarray]:
     """Provider settlements: ``(sums, hists)``, ``sums`` (n_providers + 1, N_S) (the last row is the
     total over providers) and ``hists`` (n_providers + 1, N_BINS) of the unpaid present value."""
-    if executor is None:
-        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    executor = local_executor(executor, threads)
     exact, sums = run_pass(ExposurePass(compiled, seed, draws, chunk_size), executor=executor)
     return sums, exact["hists"]
 
@@ -779,8 +790,7 @@ def record(compiled: CompiledScenario, *, z_keys: np.ndarray, draws: int | None 
     if sampler not in ("mc", "antithetic"):
         raise ValueError("draws are kept for the mc and antithetic samplers")
     index = np.arange(draws, dtype=np.int64) if indices is None else np.ascontiguousarray(indices, dtype=np.int64)
-    if executor is None:
-        executor = Threads(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+    executor = local_executor(executor, threads)
     job = RecordPass(compiled, z_keys, index, sampler, keep_values, keep_paths)
     _, parts = run_pass(job, executor=executor)
     n_entities = compiled.n_companies + 1

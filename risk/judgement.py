@@ -97,11 +97,16 @@ def probability(cal: np.ndarray, y_sum: int, draws: int) -> dict:
     within = max(y_sum / (draws * m * m) - p * p, 0.0) * draws / max(draws - 1, 1)
     se = math.sqrt(between / m + within / draws)
     half = 1.959963984540054 * se
-    band = {str(round(q * 100)): float(v) for q, v in zip(BAND, np.quantile(p_j, BAND))}
+    band = band_of(p_j)
     total = p * (1 - p)
     return {"p": p, "mcse": se, "ci95": [max(0.0, p - half), min(1.0, p + half)], "band": band,
             "share": min(between / total, 1.0) if total > 0 else 0.0, "per_calibration": p_j,
             "mcse_within": math.sqrt(within / draws), "mcse_between": math.sqrt(between / m)}
+
+
+def band_of(values: np.ndarray) -> dict:
+    """The judgement band of per-calibration values: their 5, 50 and 95 % points (keys "5", "50", "95")."""
+    return {str(round(q * 100)): float(v) for q, v in zip(BAND, np.quantile(values, BAND))}
 
 
 def drivers(p_j: np.ndarray, values: dict, views: np.ndarray | None, names: list[str]) -> list[dict]:

@@ -125,9 +125,7 @@ class Posterior:
         return json_ready({"ess": self.ess, "khat": self.khat, "tail": self.tail, "reliable": self.reliable,
                            "warning": self.warning, "draws": self.draws, "entities": self.entities,
                            "priors": self.priors, "shift": self.shift, "excluded": self.excluded,
-                           "observations": [{"company": o.company, "date": o.date.isoformat(),
-                                             "quantity": o.quantity, "value": o.value, "rel_error": o.rel_error,
-                                             "source": o.source} for o in self.observations]})
+                           "observations": [o.to_dict() for o in self.observations]})
 
 
 def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: int | None = None,
@@ -137,8 +135,7 @@ def run(compiled, observations: np.ndarray, *, draws: int, seed: int, threads: i
     With ``calibrations`` (``M`` of them, a two-level run) every draw runs under each: the weighted
     sample is the ``draws * M`` runs of the mixture, so the observations also weigh the calibrations.
     """
-    if executor is None:
-        executor = engine.Threads(threads or 1)
+    executor = engine.local_executor(executor, threads)
     runs = draws * (1 if calibrations is None else calibrations.specs.shape[0])
     m = tail_size(runs)
     found, _ = engine.run_pass(engine.LogWeightPass(compiled, seed, draws, observations, m + 1, chunk_size,

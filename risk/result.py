@@ -329,7 +329,9 @@ def histogram_density(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def json_ready(value):
-    """A JSON-ready copy of nested dicts and lists: non-finite floats become None."""
+    """A JSON-ready copy of nested dicts, lists and arrays: non-finite floats become None."""
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):

@@ -145,6 +145,11 @@ def _canonical(scenario: Scenario):
     }
 
 
+def _table_key(prior: Prior) -> str:
+    """A prior's content as a key: equal priors share one table."""
+    return json.dumps(_prior_key(prior))
+
+
 def _prior_key(prior: Prior):
     return [prior.family, sorted((k, repr(v)) for k, v in prior.params.items())]
 
@@ -340,7 +345,7 @@ def _fill_spec(row: np.ndarray, prior: Prior, bounds: tuple, tables: list, rows:
     if prior.family == "lognormal":
         row[:4] = FAMILY_LOGNORMAL, p["mu"], p["sigma"], p["loc"]
         return
-    key = json.dumps(_prior_key(prior))
+    key = _table_key(prior)
     if key not in rows:
         rows[key] = len(tables)
         if pending is not None and prior.family != "discrete":
@@ -367,8 +372,8 @@ def compile_calibrations(scenario: Scenario, compiled: CompiledScenario, calibra
     """
     variates = prior_variates(scenario)
     central = _structure(scenario)
-    tables = list(compiled.arrays["tables"][:_table_count(compiled)])
     rows = _central_rows(scenario, compiled)
+    tables = list(compiled.arrays["tables"][:max(rows.values(), default=-1) + 1])
     pending: list = []  # new tables, built at the end on every core (scipy's quantile functions release the GIL)
     specs, orders, starts = [], [], []
     n_var = compiled.arrays["spec"].shape[0]
@@ -381,7 +386,7 @@ def compile_calibrations(scenario: Scenario, compiled: CompiledScenario, calibra
         for (path, prior), (_, (old, columns)) in zip(other.priors(), variates.items()):
             if _prior_key(prior) == _prior_key(old):
                 continue
-            key = json.dumps(_prior_key(prior))
+            key = _table_key(prior)
             if key not in rows and spec[columns[0], SPEC_FAMILY] == FAMILY_TABLE:
                 moved = _affine_table(old, prior, compiled.arrays["tables"][int(spec[columns[0], SPEC_ROW])])
                 if moved is not None:  # a scaled or shifted prior: its table, without scipy
@@ -449,19 +454,13 @@ def _structure(scenario: Scenario):
     return json.dumps(canonical, sort_keys=True, default=str)
 
 
-def _table_count(compiled: CompiledScenario) -> int:
-    spec = compiled.arrays["spec"]
-    tabled = spec[:, SPEC_FAMILY] >= FAMILY_TABLE
-    return int(spec[tabled, SPEC_ROW].max()) + 1 if tabled.any() else 0
-
-
 def _central_rows(scenario: Scenario, compiled: CompiledScenario) -> dict:
     """``_prior_key`` of each central table prior -> its row in the compiled tables."""
     rows = {}
     spec = compiled.arrays["spec"]
     for path, (prior, columns) in prior_variates(scenario).items():
         if spec[columns[0], SPEC_FAMILY] >= FAMILY_TABLE:
-            rows[json.dumps(_prior_key(prior))] = int(spec[columns[0], SPEC_ROW])
+            rows[_table_key(prior)] = int(spec[columns[0], SPEC_ROW])
     return rows
 
 

@@ -60,9 +60,9 @@ class Entry:
         return [Override(self.op, self.key, float(value), origin)]
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "op": self.op, "dist": self.prior.family,
-                "p5": float(self.prior.ppf([0.05])[0]), "p50": float(self.prior.ppf([0.5])[0]),
-                "p95": float(self.prior.ppf([0.95])[0]), "source": self.source}
+        p5, p50, p95 = (float(v) for v in self.prior.ppf([0.05, 0.5, 0.95]))
+        return {"key": self.key, "op": self.op, "dist": self.prior.family, "p5": p5, "p50": p50, "p95": p95,
+                "source": self.source}
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,11 @@ class Observation:
     source: str
     line: int
 
+    def to_dict(self) -> dict:
+        """JSON-ready: what was reported, when, and its source."""
+        return {"company": self.company, "date": self.date.isoformat(), "quantity": self.quantity,
+                "value": self.value, "rel_error": self.rel_error, "source": self.source}
+
 
 def load_observations(path: str | Path, scenario: Scenario) -> list[Observation]:
     """Read and validate an observations CSV against a scenario's companies.
@@ -105,13 +110,28 @@ def _row(row, line, source, companies) -> Observation:
                        (row.get("source") or "").strip(), line)
 
 
-def observation_array(observations: list[Observation], scenario: Scenario) -> np.ndarray:
-    """Rows for the kernels: company index, kind, tau (years after as-of), log value, sigma."""
+def as_of_date(scenario: Scenario) -> dt.date:
+    """The scenario's ``as_of`` as a date: where its observations are placed in time."""
     try:
-        as_of = dt.date.fromisoformat(scenario.as_of)
+        return dt.date.fromisoformat(scenario.as_of)
     except ValueError:
         raise InputError(f"as_of {scenario.as_of!r} is not a date, so observations cannot be placed in time",
                          source=scenario.source, key="as_of", allowed='as_of = "YYYY-MM-DD"') from None
+
+
+def split_at_as_of(observations: list[Observation], scenario: Scenario) -> tuple[list, list]:
+    """``(later, known)``: the observations dated after the scenario's ``as_of``, and those on or before it.
+
+    The known ones were there when the scenario's priors were set: as evidence
+    (``risk calibrate``) or as a test (``risk backtest``) they would count twice.
+    """
+    as_of = as_of_date(scenario)
+    return [o for o in observations if o.date > as_of], [o for o in observations if o.date <= as_of]
+
+
+def observation_array(observations: list[Observation], scenario: Scenario) -> np.ndarray:
+    """Rows for the kernels: company index, kind, tau (years after as-of), log value, sigma."""
+    as_of = as_of_date(scenario)
     index = {c.name: i for i, c in enumerate(scenario.companies)}
     return np.array([[index[o.company], QUANTITIES[o.quantity], (o.date - as_of).days / 365.25, math.log(o.value),
                       o.rel_error] for o in observations], dtype=float)
