@@ -12,7 +12,8 @@ from ._cache import configure_numba_cache as _configure_numba_cache
 _configure_numba_cache()  # before anything imports numba
 
 from ._version import __version__  # noqa: E402
-from .api import Result, calibrate, exposure, simulate  # noqa: E402
+from .api import calibrate, exposure, simulate  # noqa: E402
+from .result import Result  # noqa: E402
 from .backtest import Backtest, backtest  # noqa: E402
 from .errors import InputError, RiskError  # noqa: E402
 from .paired import Comparison, compare  # noqa: E402

@@ -1,202 +1,27 @@
-"""The library entry point: ``risk.simulate(...)`` and its ``Result``."""
+"""The library entry points that run a scenario: ``simulate``, ``exposure`` and ``calibrate``.
+
+Each checks its arguments (``risk.checks``), resolves and compiles the
+scenario, and hands the passes to the engine; what they return is a
+:class:`risk.result.Result`.
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
-import os
-import platform
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from . import engine, posterior
+from . import engine, judgement as judging, posterior, stopping
 from . import exposure as exposure_stats
-from . import judgement as judging
-from .kernels import simulate as k
-from ._version import __version__
-from .checks import (check_chunk_size, check_draws, check_seed, check_targets, check_threads, executor_for,
-                     resolve_scenario)
+from .checks import (check_chunk_size, check_combination, check_count, check_draws, check_sampler, check_seed,
+                     check_targets, check_threads, executor_for, resolve_scenario)
 from .errors import InputError
-from .grade import grade
-from .result import QUANTILES, EntityStats, entity_stats, json_ready, wilson_interval
+from .result import Result, make_result
 from .scenario import Scenario
 from .scenario.compile import compile_scenario
 from .scenario.observations import load_observations, observation_array, split_at_as_of
-
-@dataclass
-class Result:
-    """What a run found, for each company and the sector, with Monte Carlo errors.
-
-    Attributes
-    ----------
-    scenario : Scenario
-        The scenario simulated.
-    entities : dict of str to EntityStats
-        Company names, then ``"sector"``.
-    draws, seed, threads, chunk_size : int
-        How it was run (the same seed and chunk size give the same numbers
-        for any thread count).
-    wall_seconds : float
-        Simulation wall time (kernels and merging).
-    """
-
-    scenario: Scenario
-    entities: dict
-    draws: int
-    seed: int
-    threads: int
-    chunk_size: int
-    wall_seconds: float
-    timestamp: str
-    sampler: str = "mc"
-    stopping: dict | None = None
-    kept: object = None  # engine.Records of the kept draws (``keep=``), or None
-    posterior: object = None  # posterior.Posterior when observations were given, or None
-    providers: dict | None = None  # per-provider exposure (``by_provider=True``), or None
-    judgement: dict | None = None  # the two-level run (``risk.judgement``): calibrations, entries, drivers
-    executor: dict | None = None  # where it ran: {"executor": "threads", "threads": n} or the Dask cluster
-
-    def to_xarray(self):
-        """The kept draws as an ``xarray.Dataset`` (dims ``draw``, ``company``, ``year``); see ``risk.labelled``."""
-        from .labelled import to_xarray
-
-        return to_xarray(self)
-
-    def to_inference_data(self, chains: int = 4):
-        """The kept draws for ArviZ: inputs in ``prior``, outcomes in ``prior_predictive``; see ``risk.labelled``."""
-        from .labelled import to_inference_data
-
-        return to_inference_data(self, chains=chains)
-
-    def plot_fan(self, quantity: str = "revenue", company: str = "sector", ax=None):
-        """Nested quantile bands of a yearly quantity with the compute-cost median (``risk.plots``)."""
-        from .plots import plot_fan
-
-        return plot_fan(self, quantity, company=company, ax=ax)
-
-    def plot_coverage(self, companies=None, ax=None):
-        """ECDF and density of coverage, the 1.0 line and ``p_shortfall`` marked (``risk.plots``)."""
-        from .plots import plot_coverage
-
-        return plot_coverage(self, companies=companies, ax=ax)
-
-    def plot_breakeven(self, ax=None):
-        """The distribution of the break-even year for each company and the sector (``risk.plots``)."""
-        from .plots import plot_breakeven
-
-        return plot_breakeven(self, ax=ax)
-
-    def _repr_html_(self) -> str:
-        from .labelled import result_html
-
-        return result_html(self)
-
-    def __getitem__(self, name: str) -> EntityStats:
-        return self.entities[name]
-
-    @property
-    def sector(self) -> EntityStats:
-        """The sector's statistics (any company short or in default; gaps summed, not netted)."""
-        return self.entities["sector"]
-
-    def summary(self):
-        """Return a pandas DataFrame: one row per company and the sector."""
-        import pandas as pd
-
-        rows = []
-        for name, stats in self.entities.items():
-            rows.append({
-                "entity": name,
-                "p_shortfall": stats.p_shortfall["p"],
-                "p_shortfall_mcse": stats.p_shortfall["mcse"],
-                "p_shortfall_ci95_low": stats.p_shortfall["ci95"][0],
-                "p_shortfall_ci95_high": stats.p_shortfall["ci95"][1],
-                "p_distress": stats.p_distress["p"],
-                "p_default": stats.p_default["p"],
-                "p_default_mcse": stats.p_default["mcse"],
-                "p_shortfall_economic": stats.p_shortfall_economic["p"],
-                "new_money_mean": stats.new_money_mean,
-                "coverage_p05": stats.coverage_quantiles["5"],
-                "coverage_p50": stats.coverage_quantiles["50"],
-                "coverage_p95": stats.coverage_quantiles["95"],
-                "funding_gap_mean": stats.funding_gap_mean,
-                "funding_gap_mean_mcse": stats.funding_gap_mean_mcse,
-                "funding_gap_var95": stats.funding_gap_var95,
-                "funding_gap_cvar95": stats.funding_gap_cvar95,
-                "breakeven_year_median": stats.breakeven_year_median,
-                "grade": stats.grade,
-                **({"p_shortfall_judgement_p05": stats.p_shortfall_judgement["5"],
-                    "p_shortfall_judgement_p50": stats.p_shortfall_judgement["50"],
-                    "p_shortfall_judgement_p95": stats.p_shortfall_judgement["95"],
-                    "p_default_judgement_p05": stats.p_default_judgement["5"],
-                    "p_default_judgement_p95": stats.p_default_judgement["95"],
-                    "judgement_share": stats.judgement_share}
-                   if stats.p_shortfall_judgement is not None else {}),
-            })
-        return pd.DataFrame(rows).set_index("entity")
-
-    def provenance(self) -> dict:
-        """Where the numbers come from: versions, scenario hash, seed, draws, threads, time."""
-        import numba
-        import numpy
-
-        return {
-            "version": __version__,
-            "scenario": self.scenario.name,
-            "scenario_source": self.scenario.source,
-            "scenario_sha256": self.scenario.sha256,
-            "changes": list(self.scenario.changes),
-            "seed": self.seed,
-            "draws": self.draws,
-            "threads": self.threads,
-            "executor": self.executor or {"executor": "threads", "threads": self.threads},
-            "chunk_size": self.chunk_size,
-            "sampler": self.sampler,
-            "stopping": self.stopping,
-            "wall_seconds": self.wall_seconds,
-            "timestamp": self.timestamp,
-            "python": platform.python_version(),
-            "numpy": numpy.__version__,
-            "numba": numba.__version__,
-        }
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable results (schema documented in the README)."""
-        return {
-            "schema": "risk.result/2",
-            "version": __version__,
-            "scenario": self.scenario.name,
-            "changes": list(self.scenario.changes),
-            "draws": self.draws,
-            "seed": self.seed,
-            "sampler": self.sampler,
-            "stopping": self.stopping,
-            "judgement": json_ready(self.judgement) if self.judgement is not None else None,
-            "posterior": self.posterior.to_dict() if self.posterior is not None else None,
-            "providers": self.providers,
-            "years": self.scenario.years,
-            "quantile_levels": [round(q * 100) for q in QUANTILES],
-            "companies": {name: stats.to_dict() for name, stats in self.entities.items()
-                          if name != "sector"},
-            "sector": self.sector.to_dict(),
-            "provenance": self.provenance(),
-        }
-
-    def __repr__(self) -> str:
-        lines = [f"<risk.Result {self.scenario.name}: {self.draws:,} draws, seed {self.seed}>"]
-        for name, stats in self.entities.items():
-            p = stats.p_shortfall
-            band = stats.p_shortfall_judgement
-            judged = f" (judgement {band['5']:.2f}-{band['95']:.2f})" if band else ""
-            lines.append(f"  {name:<12} P(shortfall) = {p['p']:.4f} ± {p['mcse']:.4f}{judged}"
-                         f"  P(default) = {stats.p_default['p']:.4f}"
-                         f"  median coverage {stats.coverage_quantiles['50']:.3f}  grade {stats.grade}")
-        return "\n".join(lines)
-
 
 def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_000_000,
              seed: int | None = None, threads: int | None = None,
@@ -306,27 +131,18 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     draws = check_draws(draws)
     seed = check_seed(seed)
     threads = check_threads(threads)
-    if sampler not in engine.SAMPLERS:
-        raise InputError(f"unknown sampler {sampler!r}", source="sampler", allowed="mc, antithetic, rqmc")
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 4:
-        raise InputError(f"{replicates!r} replicates", source="replicates", allowed="an integer >= 4")
+    check_sampler(sampler)
+    check_count(replicates, source="replicates", minimum=4)
     targets = check_targets(target_mcse, target_rel_err)
-    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
-        raise InputError(f"{keep!r} is not a number of draws to keep", source="keep", allowed="an integer >= 1")
-    if by_provider and sampler != "mc":
-        raise InputError("provider exposure settles plain Monte Carlo draws", source="by_provider",
-                         allowed="sampler mc")
-    if observations is not None and (sampler != "mc" or targets):
-        raise InputError("observations weight plain Monte Carlo draws of a fixed number", source="observations",
-                         allowed="sampler mc, no target")
-    if keep is not None and sampler == "rqmc":
-        raise InputError("kept draws are not available with rqmc", source="keep",
-                         allowed="keep with --sampler mc or antithetic")
+    keep = check_count(keep, source="keep", minimum=1)
+    calibrations = check_count(calibrations, source="calibrations", minimum=8,
+                               why="the judgement band's 5 % and 95 % points need them")
     max_draws = check_draws(max_draws, source="max_draws") if max_draws is not None else None
-    if calibrations is not None and (isinstance(calibrations, bool) or not isinstance(calibrations, int)
-                                     or calibrations < 8):
-        raise InputError(f"{calibrations!r} calibrations", source="calibrations",
-                         allowed="an integer >= 8 (the judgement band's 5 % and 95 % points need them)")
+    if max_draws is not None and max_draws < draws:
+        raise InputError(f"max_draws {max_draws} is below draws {draws}", source="max_draws",
+                         allowed=f"at least the first round's {draws} draws, or no max_draws")
+    check_combination(sampler=sampler, targets=targets, keep=keep, by_provider=by_provider,
+                      observations=observations)
     if chunk_size is None:
         # antithetic errors come from batches of chunks: keep at least 4 chunks per batch
         chunk_size = (engine.DEFAULT_CHUNK_SIZE if sampler != "antithetic"
@@ -336,29 +152,28 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
     compiled = compile_scenario(loaded)
     executor = executor_for(threads, client)
     judged = judgement and loaded.judgement is not None
+    start = time.perf_counter()
+    found, stopped = None, None
     if judged:
-        _check_two_level(sampler, targets, calibrations)
-        start = time.perf_counter()
-        accumulators, found = _run_two_level(loaded, compiled, draws=draws, seed=seed, chunk_size=chunk_size,
-                                             calibrations=calibrations or judging.DEFAULT_CALIBRATIONS,
-                                             executor=executor, progress=progress)
-        stopping = None
+        judging.check_options(sampler, targets, calibrations)
+        accumulators, found = judging.run(loaded, compiled, draws=draws, seed=seed, chunk_size=chunk_size,
+                                          calibrations=calibrations or judging.DEFAULT_CALIBRATIONS,
+                                          executor=executor, progress=progress)
     elif targets:
-        start = time.perf_counter()
-        accumulators, stopping = _run_to_target(compiled, loaded, draws=draws, seed=seed, executor=executor,
-                                                chunk_size=chunk_size, sampler=sampler, replicates=replicates,
-                                                targets=targets, max_draws=max_draws, progress=progress)
+        accumulators, stopped = stopping.run_to_target(compiled, loaded, draws=draws, seed=seed,
+                                                       executor=executor, chunk_size=chunk_size, sampler=sampler,
+                                                       replicates=replicates, targets=targets,
+                                                       max_draws=max_draws, progress=progress)
     else:
-        start = time.perf_counter()
-        accumulators, stopping = _run_once(compiled, draws=draws, seed=seed, executor=executor,
-                                           chunk_size=chunk_size, sampler=sampler, replicates=replicates,
-                                           progress=progress), None
+        accumulators = stopping.run_once(compiled, draws=draws, seed=seed, executor=executor,
+                                         chunk_size=chunk_size, sampler=sampler, replicates=replicates,
+                                         progress=progress)
     result = make_result(loaded, accumulators, seed=seed, threads=threads, chunk_size=chunk_size,
-                         wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopping,
-                         executor=executor.describe(), judgement=found if judged else None)
+                         wall_seconds=time.perf_counter() - start, sampler=sampler, stopping=stopped,
+                         executor=executor.describe(), judgement=found)
     if by_provider:
         result.providers = exposure_stats.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size,
-                                        executor=executor)
+                                              executor=executor)
     if observations is not None:
         observed, excluded = _observations_after_as_of(observations, loaded, include_before_as_of)
         plan = found if judged else {"compiled": compiled, "calibrations": None, "inner": draws,
@@ -445,168 +260,3 @@ def _observations_after_as_of(path, loaded, include_before: bool) -> tuple[list,
                                  "article-2025 with 2026's numbers), or include_before_as_of=True "
                                  "(--include-before-as-of) to force them")
     return kept, excluded
-
-
-def _check_two_level(sampler, targets, calibrations) -> None:
-    if sampler != "mc":
-        raise InputError(f"the judgement band runs plain Monte Carlo draws, not {sampler}", source="sampler",
-                         allowed="sampler mc, or judgement=False (--no-judgement) for the central calibration")
-    if targets:
-        raise InputError("a target error does not apply to the judgement band: its width does not shrink "
-                         "with draws", source="target_mcse",
-                         allowed="more draws or calibrations, or judgement=False (--no-judgement)")
-
-
-def _run_two_level(loaded, compiled, *, draws, seed, chunk_size, calibrations, executor, progress):
-    """``calibrations`` calibrations x ``ceil(draws / calibrations)`` draws (``risk.judgement``)."""
-    judged, calibrated, values, views = judging.prepare(loaded, compiled, calibrations, seed)
-    inner = -(-draws // calibrations)
-    # inner draws per chunk: a chunk runs every calibration on them, so about chunk_size model runs
-    inner_chunk = max(k.LANES, chunk_size // calibrations)
-    accumulators = engine.run(judged, draws=inner, seed=seed, chunk_size=inner_chunk, calibrations=calibrated,
-                              executor=executor, progress=progress)
-    return accumulators, {"values": values, "views": views, "inner_chunk": inner_chunk, "inner": inner,
-                          "compiled": judged, "calibrations": calibrated}
-
-
-def _judgement_summary(loaded, accumulators, found, entities) -> dict:
-    """``Result.judgement``: the plan, the entries and views, the calibrations' values and P_j, the drivers."""
-    m = accumulators.cal_counts.shape[0]
-    names = [view.name for view in loaded.judgement.views]
-    summary = {"calibrations": m, "draws_per_calibration": accumulators.draws,
-               "chunk_size": found["inner_chunk"], **loaded.judgement.to_dict(),
-               "values": dict(found["values"]),
-               "view_of_calibration": ([names[int(v)] for v in found["views"]] if found["views"] is not None
-                                       else None),
-               "entities": {}}
-    for e, name in enumerate(loaded.entities):
-        shortfall = judging.probability(accumulators.cal_counts[:, e, k.J_SHORTFALL],
-                                        int(accumulators.y_sums[e, k.J_SHORTFALL]), accumulators.draws)
-        default = judging.probability(accumulators.cal_counts[:, e, k.J_DEFAULT],
-                                      int(accumulators.y_sums[e, k.J_DEFAULT]), accumulators.draws)
-        stats = entities[name]
-        stats.p_shortfall = {key: shortfall[key] for key in ("p", "mcse", "ci95")}
-        stats.p_default = {key: default[key] for key in ("p", "mcse", "ci95")}
-        stats.p_shortfall_judgement = shortfall["band"]
-        stats.p_default_judgement = default["band"]
-        stats.judgement_share = shortfall["share"]
-        stats.grade = grade(shortfall["p"], stats.gap_share)
-        stats.grade_range = judging.grade_range(shortfall["band"], stats.gap_share)
-        summary["entities"][name] = {
-            "p_shortfall": shortfall["per_calibration"], "p_default": default["per_calibration"],
-            "p_shortfall_mcse_between": shortfall["mcse_between"],
-            "p_shortfall_mcse_within": shortfall["mcse_within"],
-            "drivers": judging.drivers(shortfall["per_calibration"], found["values"], found["views"], names)}
-    return summary
-
-
-def _run_once(compiled, *, draws, seed, executor, chunk_size, sampler, replicates, progress, resume=None):
-    if sampler == "rqmc":
-        return engine.run_rqmc(compiled, draws=draws, seed=seed, replicates=replicates, progress=progress,
-                               resume=resume, executor=executor)
-    return engine.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size, sampler=sampler, progress=progress,
-                      resume=resume, executor=executor)
-
-
-def _worst_ratio(loaded, accumulators, sampler, targets) -> tuple[float, str]:
-    """max over reported probabilities of (error / allowed error)**2, and which one it is."""
-    from .result import batch_errors
-
-    worst, which = 0.0, ""
-    n = accumulators.draws
-    for e, name in enumerate(loaded.entities):
-        errors = batch_errors(accumulators.batches[:, e]) if sampler != "mc" else None
-        for metric, column in (("p_shortfall", k.C_SHORTFALL), ("p_distress", k.C_DISTRESS),
-                               ("p_default", k.C_DEFAULT)):
-            successes = int(accumulators.counts[e, column])
-            p = successes / n
-            if errors is not None:
-                se = errors[metric]
-            else:
-                # never trust an error of 0 at p = 0 or 1: use the Wilson interval's half-width instead
-                low, high = wilson_interval(successes, n)
-                se = max(math.sqrt(p * (1 - p) / n), (high - low) / (2 * 1.959963984540054))
-            for target, allowed in (("target_mcse", targets.get("target_mcse")),
-                                    ("target_rel_err", (targets.get("target_rel_err") or 0) * p)):
-                if target not in targets:
-                    continue
-                ratio = (se / allowed) ** 2 if allowed > 0 else math.inf
-                if ratio > worst:
-                    worst, which = ratio, f"{name}.{metric} (se {se:.3g}, {target})"
-    return worst, which
-
-
-def _run_to_target(compiled, loaded, *, draws, seed, executor, chunk_size, sampler, replicates, targets,
-                   max_draws, progress):
-    cap = max_draws or 1000 * draws
-    if sampler == "rqmc":
-        points = engine.rqmc_points(draws, replicates)
-        accumulators = _run_once(compiled, draws=points * replicates, seed=seed, executor=executor,
-                                 chunk_size=chunk_size, sampler=sampler, replicates=replicates, progress=progress)
-    else:
-        # rounds end on whole blocks of chunks to resume exactly; the last may be cut at the cap
-        block = engine.BATCH_CHUNKS * chunk_size
-        first = min(cap, -(-draws // block) * block)
-        accumulators = _run_once(compiled, draws=first, seed=seed, executor=executor, chunk_size=chunk_size,
-                                 sampler=sampler, replicates=replicates, progress=progress)
-    rounds = 1
-    while True:
-        ratio, which = _worst_ratio(loaded, accumulators, sampler, targets)
-        n = accumulators.draws
-        if ratio <= 1.0 or n >= cap:
-            break
-        wanted = min(max(1.25, min(8.0, 1.1 * ratio)) * n, cap)
-        if sampler == "rqmc":
-            points = engine.rqmc_points(draws, replicates)
-            more = max(accumulators.batches.shape[0] + 1, math.ceil(wanted / points))
-            if more * points > cap:
-                break
-            accumulators = _run_once(compiled, draws=more * points, seed=seed, executor=executor,
-                                     chunk_size=chunk_size, sampler=sampler, replicates=more,
-                                     progress=progress, resume=accumulators)
-        else:
-            total = min(cap, math.ceil(wanted / block) * block)
-            accumulators = _run_once(compiled, draws=total, seed=seed, executor=executor, chunk_size=chunk_size,
-                                     sampler=sampler, replicates=replicates, progress=progress,
-                                     resume=accumulators)
-        rounds += 1
-    met = ratio <= 1.0
-    return accumulators, {**targets, "met": met, "rounds": rounds, "draws": accumulators.draws,
-                          "max_draws": cap, "max_draws_hit": not met,
-                          "limiting": which if not met else "",
-                          "worst_error_ratio": math.sqrt(ratio) if math.isfinite(ratio) else None}
-
-
-def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chunk_size: int,
-                wall_seconds: float, sampler: str = "mc", stopping: dict | None = None,
-                executor: dict | None = None, judgement: dict | None = None) -> Result:
-    """Turn merged accumulators into a :class:`Result` (``judgement``: a two-level run's draws)."""
-    judged = accumulators.cal_counts is not None
-    entities = {
-        name: entity_stats(name, accumulators.counts[e], accumulators.hists[e],
-                           accumulators.sums[e], accumulators.runs, loaded.years,
-                           batches=accumulators.batches[:, e] if sampler != "mc" else None,
-                           independent=accumulators.draws if judged else None)
-        for e, name in enumerate(loaded.entities)
-    }
-    summary = _judgement_summary(loaded, accumulators, judgement, entities) if judged else None
-    stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return Result(scenario=loaded, entities=entities, draws=accumulators.runs, seed=seed, threads=threads,
-                  chunk_size=chunk_size, wall_seconds=wall_seconds, timestamp=stamp, sampler=sampler,
-                  stopping=stopping, executor=executor, judgement=summary)
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    import tempfile
-
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

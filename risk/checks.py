@@ -82,3 +82,37 @@ def check_chunk_size(chunk_size) -> int:
 def executor_for(threads: int, client=None):
     """Where passes run: this machine's ``threads``, or the Dask cluster of ``client``."""
     return cluster.Dask(client) if client is not None else engine.Threads(threads)
+
+
+def check_sampler(sampler) -> str:
+    """Validate a sampler name (``engine.SAMPLERS``)."""
+    if sampler not in engine.SAMPLERS:
+        raise InputError(f"unknown sampler {sampler!r}", source="sampler", allowed=", ".join(engine.SAMPLERS))
+    return sampler
+
+
+def check_count(value, *, source: str, minimum: int, why: str = ""):
+    """Validate an optional whole number of at least ``minimum`` (None passes through)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+        raise InputError(f"{value!r} is not a usable number of {source}", source=source,
+                         allowed=f"an integer >= {minimum}" + (f" ({why})" if why else ""))
+    return value
+
+
+# what each option needs of the others: (applies, source, problem, allowed)
+_COMBINATIONS = (
+    (lambda o: o["by_provider"] and o["sampler"] != "mc", "by_provider",
+     "provider exposure settles plain Monte Carlo draws", "sampler mc"),
+    (lambda o: o["observations"] is not None and (o["sampler"] != "mc" or o["targets"]), "observations",
+     "observations weight plain Monte Carlo draws of a fixed number", "sampler mc, no target"),
+    (lambda o: o["keep"] is not None and o["sampler"] == "rqmc", "keep",
+     "kept draws are not available with rqmc", "keep with --sampler mc or antithetic"),
+)
+
+
+def check_combination(**options) -> None:
+    """Refuse options that cannot go together (``_COMBINATIONS``), naming the one that cannot."""
+    for applies, source, problem, allowed in _COMBINATIONS:
+        if applies(options):
+            raise InputError(problem, source=source, allowed=allowed)
+

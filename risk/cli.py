@@ -22,6 +22,8 @@ from rich.text import Text
 
 from . import api, checks
 from .errors import InputError
+from .outputs import write_atomic
+from .result import Result
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Will the AI labs' projected earnings cover the compute they committed to?")
@@ -100,7 +102,7 @@ def _fmt(value, digits=3) -> str:
     return f"{value:,.{digits}f}"
 
 
-def _results_table(result: api.Result) -> Table:
+def _results_table(result: Result) -> Table:
     changed = f" + {', '.join(result.scenario.changes)}" if result.scenario.changes else ""
     sampler = "" if result.sampler == "mc" else f" ({result.sampler})"
     table = Table(title=f"{result.scenario.name}{changed}: {result.draws:,} draws{sampler}, seed {result.seed}, "
@@ -321,7 +323,7 @@ def _emit_json(data: dict, *, out, as_json: bool) -> bool:
     """Write ``data`` as JSON to ``out`` (atomically) and, with ``--json``, to stdout; True when printed."""
     payload = json.dumps(data, indent=2, allow_nan=False, default=_json_default) + "\n"
     if out is not None:
-        api.write_atomic(out, payload)
+        write_atomic(out, payload)
     if as_json:
         sys.stdout.write(payload)
     return as_json

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from . import engine
 from .errors import InputError
 from .grade import grade
 from .kernels import simulate as k
@@ -143,3 +144,57 @@ def drivers(p_j: np.ndarray, values: dict, views: np.ndarray | None, names: list
 def grade_range(band: dict, gap_share: float) -> list[str]:
     """The grade at both ends of the judgement band."""
     return [grade(band["5"], gap_share), grade(band["95"], gap_share)]
+
+
+def check_options(sampler, targets, calibrations) -> None:
+    """Refuse the options a two-level run cannot honour (another sampler, a target error)."""
+    if sampler != "mc":
+        raise InputError(f"the judgement band runs plain Monte Carlo draws, not {sampler}", source="sampler",
+                         allowed="sampler mc, or judgement=False (--no-judgement) for the central calibration")
+    if targets:
+        raise InputError("a target error does not apply to the judgement band: its width does not shrink "
+                         "with draws", source="target_mcse",
+                         allowed="more draws or calibrations, or judgement=False (--no-judgement)")
+
+
+def run(loaded, compiled, *, draws, seed, chunk_size, calibrations, executor, progress):
+    """``calibrations`` calibrations x ``ceil(draws / calibrations)`` draws (``risk.judgement``)."""
+    judged, calibrated, values, views = prepare(loaded, compiled, calibrations, seed)
+    inner = -(-draws // calibrations)
+    # inner draws per chunk: a chunk runs every calibration on them, so about chunk_size model runs
+    inner_chunk = max(k.LANES, chunk_size // calibrations)
+    accumulators = engine.run(judged, draws=inner, seed=seed, chunk_size=inner_chunk, calibrations=calibrated,
+                              executor=executor, progress=progress)
+    return accumulators, {"values": values, "views": views, "inner_chunk": inner_chunk, "inner": inner,
+                          "compiled": judged, "calibrations": calibrated}
+
+
+def summarise(loaded, accumulators, found, entities) -> dict:
+    """``Result.judgement``: the plan, the entries and views, the calibrations' values and P_j, the drivers."""
+    m = accumulators.cal_counts.shape[0]
+    names = [view.name for view in loaded.judgement.views]
+    summary = {"calibrations": m, "draws_per_calibration": accumulators.draws,
+               "chunk_size": found["inner_chunk"], **loaded.judgement.to_dict(),
+               "values": dict(found["values"]),
+               "view_of_calibration": ([names[int(v)] for v in found["views"]] if found["views"] is not None
+                                       else None),
+               "entities": {}}
+    for e, name in enumerate(loaded.entities):
+        shortfall = probability(accumulators.cal_counts[:, e, k.J_SHORTFALL],
+                                        int(accumulators.y_sums[e, k.J_SHORTFALL]), accumulators.draws)
+        default = probability(accumulators.cal_counts[:, e, k.J_DEFAULT],
+                                      int(accumulators.y_sums[e, k.J_DEFAULT]), accumulators.draws)
+        stats = entities[name]
+        stats.p_shortfall = {key: shortfall[key] for key in ("p", "mcse", "ci95")}
+        stats.p_default = {key: default[key] for key in ("p", "mcse", "ci95")}
+        stats.p_shortfall_judgement = shortfall["band"]
+        stats.p_default_judgement = default["band"]
+        stats.judgement_share = shortfall["share"]
+        stats.grade = grade(shortfall["p"], stats.gap_share)
+        stats.grade_range = grade_range(shortfall["band"], stats.gap_share)
+        summary["entities"][name] = {
+            "p_shortfall": shortfall["per_calibration"], "p_default": default["per_calibration"],
+            "p_shortfall_mcse_between": shortfall["mcse_between"],
+            "p_shortfall_mcse_within": shortfall["mcse_within"],
+            "drivers": drivers(shortfall["per_calibration"], found["values"], found["views"], names)}
+    return summary

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import engine
-from .api import Result, make_result
+from .result import Result, make_result
 from .checks import check_draws, check_seed, check_threads, executor_for, resolve_scenario
 from .errors import InputError
 from .kernels import simulate as k

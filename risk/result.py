@@ -11,14 +11,19 @@ standard error ``sd((X - VaR)+) / ((1 - alpha) sqrt(n))``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
+import platform
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import grade as grading
+from . import judgement as judging
+from ._version import __version__
 from .kernels import histogram as h
 from .kernels import simulate as k
+from .scenario import Scenario
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Z95 = 1.959963984540054
@@ -339,3 +344,193 @@ def json_ready(value):
     if isinstance(value, (list, tuple)):
         return [json_ready(v) for v in value]
     return value
+
+
+@dataclass
+class Result:
+    """What a run found, for each company and the sector, with Monte Carlo errors.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario simulated.
+    entities : dict of str to EntityStats
+        Company names, then ``"sector"``.
+    draws, seed, threads, chunk_size : int
+        How it was run (the same seed and chunk size give the same numbers
+        for any thread count).
+    wall_seconds : float
+        Simulation wall time (kernels and merging).
+    """
+
+    scenario: Scenario
+    entities: dict
+    draws: int
+    seed: int
+    threads: int
+    chunk_size: int
+    wall_seconds: float
+    timestamp: str
+    sampler: str = "mc"
+    stopping: dict | None = None
+    kept: object = None  # engine.Records of the kept draws (``keep=``), or None
+    posterior: object = None  # posterior.Posterior when observations were given, or None
+    providers: dict | None = None  # per-provider exposure (``by_provider=True``), or None
+    judgement: dict | None = None  # the two-level run (``risk.judgement``): calibrations, entries, drivers
+    executor: dict | None = None  # where it ran: {"executor": "threads", "threads": n} or the Dask cluster
+
+    def to_xarray(self):
+        """The kept draws as an ``xarray.Dataset`` (dims ``draw``, ``company``, ``year``); see ``risk.labelled``."""
+        from .labelled import to_xarray
+
+        return to_xarray(self)
+
+    def to_inference_data(self, chains: int = 4):
+        """The kept draws for ArviZ: inputs in ``prior``, outcomes in ``prior_predictive``; see ``risk.labelled``."""
+        from .labelled import to_inference_data
+
+        return to_inference_data(self, chains=chains)
+
+    def plot_fan(self, quantity: str = "revenue", company: str = "sector", ax=None):
+        """Nested quantile bands of a yearly quantity with the compute-cost median (``risk.plots``)."""
+        from .plots import plot_fan
+
+        return plot_fan(self, quantity, company=company, ax=ax)
+
+    def plot_coverage(self, companies=None, ax=None):
+        """ECDF and density of coverage, the 1.0 line and ``p_shortfall`` marked (``risk.plots``)."""
+        from .plots import plot_coverage
+
+        return plot_coverage(self, companies=companies, ax=ax)
+
+    def plot_breakeven(self, ax=None):
+        """The distribution of the break-even year for each company and the sector (``risk.plots``)."""
+        from .plots import plot_breakeven
+
+        return plot_breakeven(self, ax=ax)
+
+    def _repr_html_(self) -> str:
+        from .labelled import result_html
+
+        return result_html(self)
+
+    def __getitem__(self, name: str) -> EntityStats:
+        return self.entities[name]
+
+    @property
+    def sector(self) -> EntityStats:
+        """The sector's statistics (any company short or in default; gaps summed, not netted)."""
+        return self.entities["sector"]
+
+    def summary(self):
+        """Return a pandas DataFrame: one row per company and the sector."""
+        import pandas as pd
+
+        rows = []
+        for name, stats in self.entities.items():
+            rows.append({
+                "entity": name,
+                "p_shortfall": stats.p_shortfall["p"],
+                "p_shortfall_mcse": stats.p_shortfall["mcse"],
+                "p_shortfall_ci95_low": stats.p_shortfall["ci95"][0],
+                "p_shortfall_ci95_high": stats.p_shortfall["ci95"][1],
+                "p_distress": stats.p_distress["p"],
+                "p_default": stats.p_default["p"],
+                "p_default_mcse": stats.p_default["mcse"],
+                "p_shortfall_economic": stats.p_shortfall_economic["p"],
+                "new_money_mean": stats.new_money_mean,
+                "coverage_p05": stats.coverage_quantiles["5"],
+                "coverage_p50": stats.coverage_quantiles["50"],
+                "coverage_p95": stats.coverage_quantiles["95"],
+                "funding_gap_mean": stats.funding_gap_mean,
+                "funding_gap_mean_mcse": stats.funding_gap_mean_mcse,
+                "funding_gap_var95": stats.funding_gap_var95,
+                "funding_gap_cvar95": stats.funding_gap_cvar95,
+                "breakeven_year_median": stats.breakeven_year_median,
+                "grade": stats.grade,
+                **({"p_shortfall_judgement_p05": stats.p_shortfall_judgement["5"],
+                    "p_shortfall_judgement_p50": stats.p_shortfall_judgement["50"],
+                    "p_shortfall_judgement_p95": stats.p_shortfall_judgement["95"],
+                    "p_default_judgement_p05": stats.p_default_judgement["5"],
+                    "p_default_judgement_p95": stats.p_default_judgement["95"],
+                    "judgement_share": stats.judgement_share}
+                   if stats.p_shortfall_judgement is not None else {}),
+            })
+        return pd.DataFrame(rows).set_index("entity")
+
+    def provenance(self) -> dict:
+        """Where the numbers come from: versions, scenario hash, seed, draws, threads, time."""
+        import numba
+        import numpy
+
+        return {
+            "version": __version__,
+            "scenario": self.scenario.name,
+            "scenario_source": self.scenario.source,
+            "scenario_sha256": self.scenario.sha256,
+            "changes": list(self.scenario.changes),
+            "seed": self.seed,
+            "draws": self.draws,
+            "threads": self.threads,
+            "executor": self.executor or {"executor": "threads", "threads": self.threads},
+            "chunk_size": self.chunk_size,
+            "sampler": self.sampler,
+            "stopping": self.stopping,
+            "wall_seconds": self.wall_seconds,
+            "timestamp": self.timestamp,
+            "python": platform.python_version(),
+            "numpy": numpy.__version__,
+            "numba": numba.__version__,
+        }
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable results (schema documented in the README)."""
+        return {
+            "schema": "risk.result/2",
+            "version": __version__,
+            "scenario": self.scenario.name,
+            "changes": list(self.scenario.changes),
+            "draws": self.draws,
+            "seed": self.seed,
+            "sampler": self.sampler,
+            "stopping": self.stopping,
+            "judgement": json_ready(self.judgement) if self.judgement is not None else None,
+            "posterior": self.posterior.to_dict() if self.posterior is not None else None,
+            "providers": self.providers,
+            "years": self.scenario.years,
+            "quantile_levels": [round(q * 100) for q in QUANTILES],
+            "companies": {name: stats.to_dict() for name, stats in self.entities.items()
+                          if name != "sector"},
+            "sector": self.sector.to_dict(),
+            "provenance": self.provenance(),
+        }
+
+    def __repr__(self) -> str:
+        lines = [f"<risk.Result {self.scenario.name}: {self.draws:,} draws, seed {self.seed}>"]
+        for name, stats in self.entities.items():
+            p = stats.p_shortfall
+            band = stats.p_shortfall_judgement
+            judged = f" (judgement {band['5']:.2f}-{band['95']:.2f})" if band else ""
+            lines.append(f"  {name:<12} P(shortfall) = {p['p']:.4f} ± {p['mcse']:.4f}{judged}"
+                         f"  P(default) = {stats.p_default['p']:.4f}"
+                         f"  median coverage {stats.coverage_quantiles['50']:.3f}  grade {stats.grade}")
+        return "\n".join(lines)
+
+
+def make_result(loaded: Scenario, accumulators, *, seed: int, threads: int, chunk_size: int,
+                wall_seconds: float, sampler: str = "mc", stopping: dict | None = None,
+                executor: dict | None = None, judgement: dict | None = None) -> Result:
+    """Turn merged accumulators into a :class:`Result` (``judgement``: a two-level run's draws)."""
+    judged = accumulators.cal_counts is not None
+    entities = {
+        name: entity_stats(name, accumulators.counts[e], accumulators.hists[e],
+                           accumulators.sums[e], accumulators.runs, loaded.years,
+                           batches=accumulators.batches[:, e] if sampler != "mc" else None,
+                           independent=accumulators.draws if judged else None)
+        for e, name in enumerate(loaded.entities)
+    }
+    summary = judging.summarise(loaded, accumulators, judgement, entities) if judged else None
+    stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return Result(scenario=loaded, entities=entities, draws=accumulators.runs, seed=seed, threads=threads,
+                  chunk_size=chunk_size, wall_seconds=wall_seconds, timestamp=stamp, sampler=sampler,
+                  stopping=stopping, executor=executor, judgement=summary)

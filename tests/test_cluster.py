@@ -164,3 +164,41 @@ def test_compare_on_the_cluster_equals_the_local_run(local_cluster, small_scenar
     local = risk.compare(small_scenario_session_file, small_scenario_session_file, threads=1, **options)
     remote = risk.compare(small_scenario_session_file, small_scenario_session_file, client=client, **options)
     assert [d.to_dict() for d in remote.differences] == [d.to_dict() for d in local.differences]
+
+
+def _cli(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "risk", *args], capture_output=True, text=True, cwd=cwd,
+                          env=dict(os.environ, COLUMNS="200"), timeout=600)
+
+
+def _without_provenance(text):
+    import json
+
+    def strip(node):
+        if isinstance(node, dict):
+            return {key: strip(value) for key, value in node.items() if key != "provenance"}
+        return [strip(value) for value in node] if isinstance(node, list) else node
+
+    return strip(json.loads(text))
+
+
+def test_the_cli_runs_exposure_calibrate_and_compare_on_a_scheduler_as_it_does_locally(
+        local_cluster, small_scenario_session_file, tmp_path):
+    cluster, client = local_cluster
+    _workers(client, 2)
+    dated = tmp_path / "dated.toml"
+    dated.write_text(small_scenario_session_file.read_text().replace('name = "small"',
+                                                                     'name = "small"\nas_of = "2025-12-31"'))
+    scenario = str(dated)
+    common = ["-n", "40000", "--seed", "5", "--json"]
+    commands = [["exposure", scenario, *common],
+                ["calibrate", scenario, "--observations", str(_observations(tmp_path)), *common],
+                ["compare", scenario, scenario, "--scale-b", "companies.*.revenue0=1.1", *common]]
+    for command in commands:
+        here = _cli(*command, cwd=tmp_path)
+        there = _cli(*command, "--scheduler", cluster.scheduler_address, cwd=tmp_path)
+        assert here.returncode == 0 and there.returncode == 0, (command[0], here.stderr, there.stderr)
+        assert _without_provenance(there.stdout) == _without_provenance(here.stdout), command[0]

@@ -78,6 +78,10 @@ def test_rqmc_is_reproducible_and_thread_independent(small_scenario_file):
     ({"target_mcse": 0}, "target mcse"),
     ({"target_rel_err": 1.5}, "target rel err"),
     ({"max_draws": 0, "target_mcse": 0.01}, "max_draws"),
+    ({"max_draws": 500, "target_mcse": 0.01}, "below draws"),
+    ({"keep": 10, "sampler": "rqmc"}, "not available with rqmc"),
+    ({"by_provider": True, "sampler": "antithetic"}, "plain Monte Carlo"),
+    ({"calibrations": 4}, "calibrations"),
 ])
 def test_bad_precision_options(small_scenario_file, kwargs, message):
     with pytest.raises(InputError, match=message):
