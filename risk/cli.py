@@ -5,10 +5,13 @@ Exit codes: 0 ok, 2 bad input (nothing written), 1 internal error.
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import math
+import os
 import re
+import signal
 import sys
 import time
 from contextlib import contextmanager
@@ -22,7 +25,7 @@ from rich.text import Text
 
 from . import api, checks
 from .errors import InputError
-from .outputs import write_atomic
+from .outputs import check_output, write_atomic
 from .result import Result
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -40,7 +43,20 @@ _STRESS_HELP = "Apply a stress overlay (a name from `risk stress list`, or a fil
 # Options several commands share, declared once.
 ThreadsOption = Annotated[Optional[int], typer.Option("--threads", help="Threads (results do not depend on it).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only, on stdout.")]
-OutOption = Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON to this file (atomically).")]
+
+
+def _checked_out(value: Optional[Path]) -> Optional[Path]:
+    # at parse time, before any work: a folder, a link or an unwritable place is refused now, not after the run
+    if value is None:
+        return None
+    try:
+        return check_output(value)
+    except InputError as err:
+        _fail(err)
+
+
+OutOption = Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON to this file (atomically).",
+                                                   callback=_checked_out)]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help=_SET_HELP)]
 ScaleOption = Annotated[Optional[list[str]], typer.Option("--scale", help=_SCALE_HELP)]
 ShiftOption = Annotated[Optional[list[str]], typer.Option("--shift", help=_SHIFT_HELP)]
@@ -56,6 +72,9 @@ SchedulerOption = Annotated[Optional[str], typer.Option(
     "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786 (same numbers as here).")]
 ClusterOption = Annotated[Optional[str], typer.Option(
     "--cluster", help="Run on a local Dask cluster: local:N worker processes (same numbers as here).")]
+AllowOutsideOption = Annotated[Optional[Path], typer.Option(
+    "--allow-outside", help="A folder the definitions' output, history, scenario and overlay paths may also use "
+                            "(by default they must stay inside the definition's folder).")]
 
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 _DRAWS = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+]?[0-9]+)?)\s*([kKMGBT]?)\s*$")
@@ -322,10 +341,14 @@ def _check_run_options(seed, threads) -> None:
 def _emit_json(data: dict, *, out, as_json: bool) -> bool:
     """Write ``data`` as JSON to ``out`` (atomically) and, with ``--json``, to stdout; True when printed."""
     payload = json.dumps(data, indent=2, allow_nan=False, default=_json_default) + "\n"
-    if out is not None:
-        write_atomic(out, payload)
-    if as_json:
-        sys.stdout.write(payload)
+    try:
+        if out is not None:
+            write_atomic(out, payload)
+        if as_json:
+            sys.stdout.write(payload)
+            sys.stdout.flush()
+    except InputError as err:
+        _fail(err)
     return as_json
 
 
@@ -696,11 +719,12 @@ def report(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the definition's)."),
     date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today, UTC)."),
     draws: Optional[str] = typer.Option(None, "--draws", "-n", help="Override the definition's draws."),
+    allow_outside: AllowOutsideOption = None,
 ) -> None:
     """Write the PDF memo of a report definition, its JSON sidecar and a history row (atomically)."""
     import datetime as dt
 
-    from .report import ReportLocked, run_report
+    from .report import ReportLocked, load_definition, run_report
 
     try:
         day = None
@@ -710,7 +734,7 @@ def report(
             except ValueError:
                 raise InputError(f"'{date}' is not a date", source="--date", allowed="YYYY-MM-DD") from None
         n = parse_draws(draws) if draws is not None else None
-        run_report(definition, out=out, day=day, draws=n)
+        run_report(load_definition(definition, allow_outside=allow_outside), out=out, day=day, draws=n)
     except InputError as err:
         _fail(err)
     except ReportLocked as err:
@@ -719,15 +743,38 @@ def report(
 
 
 @app.command()
-def schedule(folder: Path = typer.Argument(Path("reports"), help="A folder of report definitions (or one file).")) -> None:
+def schedule(
+    folder: Path = typer.Argument(Path("reports"), help="A folder of report definitions (or one file)."),
+    status: bool = typer.Option(False, "--status", help="Show the running service's status of each report "
+                                                        "(last run, failures in a row, next fire) and exit."),
+    allow_outside: AllowOutsideOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Run every report of a folder on its cron schedule until SIGINT / SIGTERM."""
-    from .report.schedule import Scheduler
+    from .report.schedule import Scheduler, read_status
 
     try:
-        scheduler = Scheduler.from_folder(folder)
+        if status:
+            _print_status(read_status(folder), as_json=as_json)
+            return
+        scheduler = Scheduler.from_folder(folder, allow_outside=allow_outside)
     except InputError as err:
         _fail(err)
     scheduler.serve()
+
+
+def _print_status(found: dict, *, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+        return
+    table = Table(title=f"risk schedule status (updated {found['updated']}, pid {found['pid']})")
+    for column in ("report", "next fire (UTC)", "runs", "last run", "failures in a row", "last error"):
+        table.add_column(column, overflow="fold")
+    for job in found["jobs"]:
+        failing = Text(str(job["failures_in_a_row"]), style="bold red" if job["failing"] else "")
+        table.add_row(Text(job["report"]), Text(job["next_fire"] or "-"), str(job["runs"]),
+                      Text(job["last_run"] or "-"), failing, Text(job["last_error"] or ""))
+    Console().print(table)
 
 
 @stress_app.command("list")
@@ -799,7 +846,39 @@ def main() -> None:
     # numba loads its registries, and the interpreter's final collections
     # skip them.  Measured: `risk simulate --draws 1` 0.86 s -> 0.6 s.
     gc.freeze()
+    # SIGTERM unwinds like Ctrl-C: the writers' cleanup runs, so no temporary file is left behind
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except SystemExit as done:
+        _flush_stdout()
+        raise done
+    except OSError as err:
+        _output_failed(err)
     finally:
         gc.freeze()
+
+
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as err:
+        _output_failed(err)
+
+
+def _output_failed(err: OSError) -> None:
+    """Standard output (or another stream) could not be written: one line, exit 2, no traceback."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # the interpreter's own last flush must not fail again
+    except OSError:
+        pass
+    if err.errno == errno.EPIPE:  # the reader went away (`risk ... | head`): not an error of ours
+        os._exit(0)
+    Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ",
+                                             f"cannot write the output: {err.strerror or err} (allowed: "
+                                             f"standard output to a file or terminal with space)"), highlight=False)
+    os._exit(2)

@@ -57,6 +57,7 @@ def connect(*, scheduler: str | None = None, cluster: str | None = None,
         within ``timeout`` seconds.
     """
     from distributed import Client, LocalCluster
+    from distributed.comm.addressing import parse_host_port
 
     if (scheduler is None) == (cluster is None):
         raise InputError("give exactly one of a scheduler address and a local cluster", source="--scheduler",
@@ -70,8 +71,15 @@ def connect(*, scheduler: str | None = None, cluster: str | None = None,
                              dashboard_address=None)
         return ClusterHandle(Client(local), local)
     try:
+        host, port = parse_host_port(scheduler.split("://", 1)[-1])
+        if not host or not port:
+            raise ValueError("no host or port")
+    except (ValueError, TypeError) as err:
+        raise InputError(f"'{scheduler}' is not a scheduler address ({err})", source="--scheduler",
+                         allowed="tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786") from None
+    try:
         return ClusterHandle(Client(scheduler, timeout=timeout))
-    except (OSError, TimeoutError) as err:
+    except (OSError, TimeoutError, ValueError) as err:
         raise InputError(f"cannot reach the Dask scheduler within {timeout:g} s ({type(err).__name__})",
                          source="--scheduler", key=scheduler,
                          allowed="the address of a running scheduler, e.g. tcp://10.0.0.5:8786") from None

@@ -6,12 +6,18 @@ One run of a report definition (``reports/*.toml``, see ``definition``):
    with a clear message instead of overlapping);
 2. computes the numbers (``content``): simulation, paired stress table,
    drivers, history comparison;
-3. renders the PDF and its JSON sidecar to temporary files in the output
-   folder, then writes the day's history row in a transaction that is
-   committed only after both files are renamed into place;
+3. renders the PDF and its JSON sidecar in memory, stages both beside their
+   targets (synced), renames them into place and commits the day's history
+   row last; a failure at any step puts back what was there
+   (``outputs.commit``);
 4. logs one line (stderr and ``<output>/report.log``).
 
-Any failure leaves no new file and no history row, and exits non-zero.
+The scenario, overlays, driver entities and every output path are checked
+before any folder is made or any draw is run; outputs, log, lock and history
+are never written through a symbolic link; temporaries of killed runs are
+removed by the next run (under the lock).  Any failure leaves no new file
+and no history row, and exits non-zero (2 for bad input or an unwritable
+output, 3 when the report is already running).
 File names are deterministic (``filename`` with the date), so re-running the
 same day replaces that day's report and history row.
 """
@@ -20,15 +26,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import outputs
 from ..errors import RiskError
+from ..outputs import OutputError
 from ..result import json_ready
 from . import content, history
 from .definition import ReportDefinition, load_definition
@@ -83,8 +90,14 @@ def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | N
         history_path = out / definition.history.name
         definition = dataclasses.replace(definition, output=out, history=history_path)
     day = day or dt.datetime.now(dt.timezone.utc).date()
-    definition.output.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(definition.output / f".{definition.name}.lock"))
+    content.check(definition)  # the scenario, overlays and driver entities: before any folder is made
+    pdf_path, json_path = definition.paths_for(day)
+    _check_paths(definition, pdf_path, json_path)
+    lock_path = definition.output / f".{definition.name}.lock"
+    if lock_path.is_symlink():
+        raise OutputError("the report's lock file is a symbolic link, which this writer does not follow",
+                          source=definition.source, key=str(lock_path), allowed="remove the link")
+    lock = FileLock(str(lock_path))
     start = time.perf_counter()
     try:
         lock.acquire(timeout=0)
@@ -92,23 +105,21 @@ def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | N
         raise ReportLocked(f"report '{definition.name}' is already running (lock {lock.lock_file}); "
                            f"this run stops without writing anything") from None
     try:
+        # the lock's holder is this run: temporaries of this report that are left are from killed runs
+        outputs.remove_stale(definition.output, [pdf_path.name, json_path.name], older_than=0)
+        warnings = history.check(definition.history, source=definition.source)
         data, result, sensitivities = content.compute(definition, day=day, draws=draws, driver_draws=driver_draws)
-        pdf_path, json_path = definition.paths_for(day)
-        pdf_tmp = _temporary(pdf_path)
-        json_tmp = _temporary(json_path)
-        try:
-            from . import pdf
+        from . import pdf
 
-            pdf.render(pdf_tmp, data, result, sensitivities, definition)
-            json_tmp.write_text(json.dumps(json_ready(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-            with history.transaction(definition.history) as connection:
-                history.replace_run(connection, report=definition.name, day=day.isoformat(),
-                                    result=json_ready(data["result"]), pdf=pdf_path.name)
-                os.replace(pdf_tmp, pdf_path)
-                os.replace(json_tmp, json_path)
-        finally:
-            pdf_tmp.unlink(missing_ok=True)
-            json_tmp.unlink(missing_ok=True)
+        document = io.BytesIO()
+        pdf.render(document, data, result, sensitivities, definition)
+        sidecar = json.dumps(json_ready(data), indent=2, allow_nan=False) + "\n"
+        with history.transaction(definition.history) as connection:
+            history.replace_run(connection, report=definition.name, day=day.isoformat(),
+                                result=json_ready(data["result"]), pdf=pdf_path.name)
+            # the files and the history row land together: a failed rename or commit undoes the others
+            outputs.commit({pdf_path: document.getvalue(), json_path: sidecar}, source=definition.source,
+                           then=connection.commit)
     finally:
         lock.release()
     seconds = time.perf_counter() - start
@@ -116,20 +127,31 @@ def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | N
     line = (f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} report {definition.name} ok "
             f"{pdf_path} sector P(shortfall) {sector['p_shortfall']:.4f} ± {sector['p_shortfall_mcse']:.4f} "
             f"grade {sector['grade']} seed {data['seed']} draws {data['draws']} {seconds:.1f} s")
-    if log is not None:
-        print(line, file=log)
-    with open(definition.output / "report.log", "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
+    for warning in warnings:
+        _log(definition, f"warning: {warning}", log)
+    _log(definition, line, log)
     return ReportRun(pdf=pdf_path, json=json_path, data=data, seconds=seconds)
 
 
-def _temporary(target: Path) -> Path:
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)  # a memo in a shared folder is readable like any file written there
-    return Path(name)
+def _log(definition: ReportDefinition, line: str, log) -> None:
+    """One line to ``log`` and to ``<output>/report.log`` (never through a symlink)."""
+    if log is not None:
+        print(line, file=log)
+    with outputs.open_append(definition.output / "report.log") as handle:
+        handle.write(line + "\n")
+
+
+def _check_paths(definition: ReportDefinition, *paths: Path) -> None:
+    """The output folder, the day's files and the history can be written: checked before any work."""
+    for path in (*paths, definition.history, definition.output / "report.log"):
+        if path.is_symlink():
+            raise OutputError(f"{path.name} is a symbolic link, which this writer does not follow",
+                              source=definition.source, key=str(path),
+                              allowed="remove the link (outputs, log and history are plain files)")
+        if path.is_dir():
+            raise OutputError(f"{path.name} is a folder", source=definition.source, key=str(path),
+                              allowed="move the folder away: the report writes a file there")
+    outputs.check_output(paths[0], source=definition.source)
 
 
 __all__ = ["ReportLocked", "ReportRun", "load_definition", "run_report"]

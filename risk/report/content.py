@@ -6,12 +6,38 @@ import datetime as dt
 import time
 
 from .. import api
+from ..checks import resolve_scenario
+from ..errors import InputError
 from ..paired import compare_stresses
+from ..scenario.common import reject_unknown
+from ..scenario.overrides import load_overlay
 from ..sensitivity import sensitivity
 from . import history
 from .definition import ReportDefinition
 
 ENTITY_WORD = {"sector": "The sector (all labs together)"}
+
+
+def check(definition: ReportDefinition) -> None:
+    """What ``compute`` will need, checked before any work: the scenario, its overlays, the driver entities.
+
+    Raises
+    ------
+    risk.errors.InputError
+        Naming the definition file and its key.
+    """
+    try:
+        scenario = resolve_scenario(definition.scenario)
+        for overlay in definition.stress:
+            load_overlay(overlay)
+    except InputError as err:
+        raise InputError(f"{err.message}", source=definition.source,
+                         key="stress" if "overlay" in err.problem else "scenario",
+                         allowed="a scenario and overlays that validate (`risk validate FILE`)") from None
+    for entity in definition.driver_entities or ():
+        if entity not in scenario.entities:
+            reject_unknown([entity], scenario.entities, key="drivers.entities", source=definition.source,
+                           what="entity")
 
 
 def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = None,

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..scenario.schema import reject_unknown, toml_document
+from ..scenario.common import read_input, reject_unknown, toml_document
+from ..scenario.schema import EMBEDDED
 
 SECTIONS = ("cover", "summary", "companies", "sector", "providers", "drivers", "stress", "history", "priors",
             "methodology")
@@ -92,26 +93,59 @@ def _text(value, key, source):
     return value
 
 
-def _inside(folder: Path, relative: str, key: str, source: str) -> Path:
-    """``folder / relative``, refused unless it stays inside ``folder`` (a shared folder of definitions must
-    not let one write elsewhere: no absolute path, no ``..`` out, no NUL)."""
-    if "\0" in relative or Path(relative).is_absolute() or not relative.strip():
-        raise InputError(f"{relative!r} is not a relative path", source=source, key=key,
-                         allowed="a path relative to the definition's folder (output) or to the output (history)")
+def _inside(folder: Path, relative: str, key: str, source: str, allow_outside: str | Path | None = None) -> Path:
+    """``folder / relative``, refused unless it stays inside ``folder`` (or under ``allow_outside``).
+
+    A shared folder of definitions must not let one colleague's file write or
+    read elsewhere: no absolute path, ``..`` or symlink that leads out, no NUL.
+    """
+    allowed = [folder.resolve()] + ([Path(allow_outside).resolve()] if allow_outside is not None else [])
+    if "\0" in relative or not relative.strip():
+        raise InputError(f"{relative!r} is not a path", source=source, key=key,
+                         allowed="a path relative to the definition's folder (output, scenario, stress) or to the "
+                                 "output (history)")
     target = folder / relative
-    if not target.resolve().is_relative_to(folder.resolve()):
+    if not any(target.resolve().is_relative_to(root) for root in allowed):
         raise InputError(f"{relative!r} leads out of {folder}", source=source, key=key,
-                         allowed="a path that stays inside it (no '..' out, no symlink out)")
+                         allowed="a path that stays inside it (no absolute path elsewhere, no '..' out, no symlink "
+                                 "out), or --allow-outside DIR for a folder it may use")
     return target
 
 
-def load_definition(path: str | Path) -> ReportDefinition:
-    """Read and validate a report definition file."""
+def _check_filename(filename: str, source: str) -> None:
+    """A file-name pattern: at most ``{date}``, no folder, no NUL, formattable."""
+    fields = set(re.findall(r"{([^}]*)}", filename))
+    problem = None
+    if fields - {"date"}:
+        problem = f"uses {sorted(fields - {'date'})}"
+    elif "/" in filename or "\\" in filename or "\0" in filename or filename.strip(". ") == "":
+        problem = "holds a folder separator, a NUL byte or no name"
+    else:
+        try:
+            filename.format(date="2026-01-05")
+        except (ValueError, IndexError, KeyError) as err:
+            problem = f"cannot be filled in ({err})"
+    if problem:
+        raise InputError(f"file-name pattern {filename!r} {problem}", source=source, key="filename",
+                         allowed="a name with at most {date} in it, e.g. \"memo-{date}\" (no folders)")
+
+
+def load_definition(path: str | Path, *, allow_outside: str | Path | None = None) -> ReportDefinition:
+    """Read and validate a report definition file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    allow_outside : path, optional
+        A folder under which the definition's files (``output``, ``history``,
+        a ``scenario`` or overlay file) may also lie; by default they must
+        stay inside the definition's own folder.
+    """
     path = Path(path)
     source = str(path)
     if not path.is_file():
         raise InputError("no such report definition", source=source, allowed="a TOML file such as reports/weekly.toml")
-    doc = toml_document(path.read_bytes(), source=source)
+    doc = toml_document(read_input(path, what="report definition"), source=source)
     reject_unknown(doc, KEYS, key="", source=source)
     for key in ("title", "schedule"):
         if key not in doc:
@@ -127,8 +161,13 @@ def load_definition(path: str | Path) -> ReportDefinition:
                          allowed='e.g. ["bear", "ramp-slip"] (see `risk stress list`)')
     from ..scenario.overrides import embedded_overlays
 
+    overlays = []
     for name in stress:
-        if name not in embedded_overlays() and not (path.parent / name).is_file():
+        if name in embedded_overlays():
+            overlays.append(name)
+        elif (path.parent / name).is_file():
+            overlays.append(str(_inside(path.parent, name, "stress", source, allow_outside)))
+        else:
             reject_unknown([name], embedded_overlays(), key="stress", source=source, what="overlay")
     draws = _positive_int(doc.get("draws", 1_000_000), "draws", source)
     seed = doc.get("seed", "date")
@@ -141,12 +180,11 @@ def load_definition(path: str | Path) -> ReportDefinition:
                          allowed=", ".join(SECTIONS))
     reject_unknown(sections, SECTIONS, key="sections", source=source, what="section")
     filename = _text(doc.get("filename", path.stem + "-{date}"), "filename", source)
-    fields = set(re.findall(r"{([^}]*)}", filename))
-    if fields - {"date"} or "/" in filename:
-        raise InputError(f"file-name pattern {filename!r} uses {sorted(fields - {'date'}) or 'a /'}",
-                         source=source, key="filename", allowed="a name with at most {date} in it, no folders")
-    output = _inside(path.parent, _text(doc.get("output", f"out/{path.stem}"), "output", source), "output", source)
-    history = _inside(output, _text(doc.get("history", "history.sqlite"), "history", source), "history", source)
+    _check_filename(filename, source)
+    output = _inside(path.parent, _text(doc.get("output", f"out/{path.stem}"), "output", source), "output", source,
+                     allow_outside)
+    history = _inside(output, _text(doc.get("history", "history.sqlite"), "history", source), "history", source,
+                      allow_outside)
     drivers = doc.get("drivers", {})
     if not isinstance(drivers, dict):
         raise InputError("expected a table [drivers]", source=source, key="drivers", allowed="entities, draws")
@@ -155,9 +193,16 @@ def load_definition(path: str | Path) -> ReportDefinition:
     if entities is not None and (not isinstance(entities, list) or not all(isinstance(e, str) for e in entities)):
         raise InputError("expected a list of company names", source=source, key="drivers.entities",
                          allowed='e.g. ["anthropic", "sector"]')
-    scenario_value = scenario if not (path.parent / scenario).is_file() else str(path.parent / scenario)
+    if (path.parent / scenario).is_file():
+        scenario_value = str(_inside(path.parent, scenario, "scenario", source, allow_outside))
+    elif scenario in EMBEDDED:
+        scenario_value = scenario
+    else:
+        raise InputError(f"no scenario file {scenario!r} next to the definition, and no embedded scenario of "
+                         f"that name", source=source, key="scenario",
+                         allowed=f"a scenario file relative to {path.parent}, or one of {', '.join(EMBEDDED)}")
     return ReportDefinition(
-        name=path.stem, title=title, scenario=scenario_value, stress=tuple(stress), draws=draws, seed=seed,
+        name=path.stem, title=title, scenario=scenario_value, stress=tuple(overlays), draws=draws, seed=seed,
         sections=tuple(sections), output=output, filename=filename, history=history, schedule=schedule,
         driver_entities=tuple(entities) if entities is not None else None,
         driver_draws=_positive_int(drivers.get("draws", 20_000), "drivers.draws", source), source=source)

@@ -7,10 +7,13 @@ so a failed run leaves no row.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
+
+from ..outputs import OutputError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -24,6 +27,49 @@ CREATE TABLE IF NOT EXISTS headline (
     coverage_median REAL, grade TEXT NOT NULL, PRIMARY KEY (report, day, entity));
 """
 METRICS = ("p_shortfall", "p_distress", "funding_gap_mean")
+
+
+def check(path: Path, *, source: str) -> list[str]:
+    """Before any work: the history database can be read and written; returns warnings for the log.
+
+    A damaged database (not SQLite, failing ``PRAGMA quick_check``, or zero
+    bytes where a database should be) is moved aside to
+    ``<name>.corrupt-<UTC timestamp>`` and a fresh one is started: the memo
+    still goes out, its trend restarts, and the warning names the file kept
+    for recovery.  A database that cannot be written (read-only file or
+    folder) is an ``OutputError``: the fix is the user's.
+    """
+    if not path.exists():
+        return []
+    problem = None
+    if path.stat().st_size == 0:
+        problem = "it was empty (0 bytes)"
+    else:
+        try:
+            connection = sqlite3.connect(path, timeout=30)
+            try:
+                verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+                if verdict != "ok":
+                    raise sqlite3.DatabaseError(verdict)
+                connection.executescript(SCHEMA)
+                connection.execute("BEGIN IMMEDIATE")  # takes the write lock: fails on a read-only database
+                connection.rollback()
+            finally:
+                connection.close()
+        except sqlite3.OperationalError as err:
+            if "readonly" in str(err) or "read-only" in str(err) or "unable to open" in str(err):
+                raise OutputError(f"the history database cannot be written: {err}", source=source, key=str(path),
+                                  allowed="a history file and folder this user can write") from None
+            problem = f"it is not a readable SQLite database ({err})"
+        except sqlite3.DatabaseError as err:
+            problem = f"it is not a readable SQLite database ({err})"
+    if problem is None:
+        return []
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.rename(aside)
+    return [f"history {path} moved aside to {aside.name}: {problem}; a fresh history was started "
+            f"(the trend restarts; the old file is kept for recovery)"]
 
 
 @contextmanager

@@ -118,8 +118,8 @@ def _judgement_cover(out: dict, entities: dict) -> list:
 
 
 def render(path, data: dict, result, sensitivities: dict, definition) -> None:
-    """Write the PDF of ``data`` to ``path`` (the caller makes the write atomic)."""
-    doc = SimpleDocTemplate(str(path), pagesize=A4, title=data["title"], author="risk",
+    """Write the PDF of ``data`` to ``path``, a file name or a binary file (the caller makes it atomic)."""
+    doc = SimpleDocTemplate(path if hasattr(path, "write") else str(path), pagesize=A4, title=data["title"], author="risk",
                             subject=f"{data['report']} {data['date']}", leftMargin=2 * cm, rightMargin=2 * cm,
                             topMargin=1.8 * cm, bottomMargin=1.8 * cm)
     story = []

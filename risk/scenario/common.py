@@ -25,12 +25,56 @@ def embedded_path(name: str) -> Path:
         return Path(__file__).resolve().parents[2] / "priors" / f"{name}.toml"
 
 
+# Bounds on what a file may hold: far above any real scenario (the default is 30 KB, nested 5 deep), far
+# below what would take minutes or blow the stack
+MAX_FILE_BYTES = 4 * 2**20
+MAX_NESTING = 16
+
+
+def read_input(path: str | Path, *, what: str) -> bytes:
+    """The bytes of an input file, or an ``InputError`` naming it (unreadable, not a file, too large).
+
+    ``what`` names the file's role in the message ("scenario", "overlay", ...).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        raise InputError(f"the {what} is a folder, not a file", source=str(path),
+                         allowed=f"a {what} file") from None
+    except OSError as err:
+        raise InputError(f"cannot read the {what}: {err.strerror or err}", source=str(path),
+                         allowed="a file this user can read (check its permissions)") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"the {what} is larger than {MAX_FILE_BYTES // 2**20} MiB", source=str(path),
+                         allowed=f"a {what} file of at most {MAX_FILE_BYTES // 2**20} MiB")
+    return data
+
+
+def _nesting(value) -> int:
+    """How deeply tables and arrays nest in a parsed document (iterative: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
 def toml_document(data: bytes | str, *, source: str) -> dict:
     """Parse TOML bytes, turning syntax errors into an ``InputError`` with the line."""
     raw_bytes = data.encode() if isinstance(data, str) else data
+    too_deep = InputError(f"tables or arrays nested more than {MAX_NESTING} deep", source=source,
+                          allowed="a scenario's own layout (companies.<name>.contracts.<name>.<prior> is 4 deep)")
     try:
         text = raw_bytes.decode("utf-8")
-        return tomllib.loads(text)
+        document = tomllib.loads(text)
+    except RecursionError:
+        raise too_deep from None
     except UnicodeDecodeError as err:
         raise InputError(f"not UTF-8 text ({err.reason})", source=source, allowed="a UTF-8 TOML file") from None
     except tomllib.TOMLDecodeError as err:
@@ -41,6 +85,9 @@ def toml_document(data: bytes | str, *, source: str) -> dict:
         problem = re.sub(r"\s*\(at line \d+, column (\d+)\)", r" (column \1)", text)
         raise InputError(f"TOML syntax error: {problem}", source=source, line=line,
                          allowed="TOML 1.0 (https://toml.io)") from None
+    if _nesting(document) > MAX_NESTING:
+        raise too_deep
+    return document
 
 
 def reject_unknown(names, allowed, *, key: str, source: str, what: str = "key") -> None:

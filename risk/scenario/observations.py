@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, InputErrors
-from .common import embedded_path, reject_unknown
+from .common import embedded_path, read_input, reject_unknown
 from .schema import Scenario
 
 COLUMNS = ("company", "date", "quantity", "value", "rel_error", "source")
@@ -60,7 +60,11 @@ def load_observations(path: str | Path, scenario: Scenario) -> list[Observation]
     source = str(path)
     if not path.is_file():
         raise InputError("no such observations file", source=source, allowed="a CSV file such as priors/observations.csv")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_input(path, what="observations file").decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text ({err.reason} at byte {err.start})", source=source,
+                         allowed="a UTF-8 CSV file (save it as UTF-8 from the spreadsheet)") from None
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from .common import embedded_path, reject_unknown, toml_document
+from .common import embedded_path, read_input, reject_unknown, toml_document
 from .distributions import FAMILIES, QUANTILE_COMPANIONS, QUANTILE_KEY, Prior, _finite
 
 OPERATIONS = ("set", "scale", "shift")
@@ -207,7 +207,7 @@ def load_overlay(name: str | Path) -> Overlay:
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise InputError(f"no such stress overlay{hint}", source=text,
                          allowed=f"an overlay file, or one of: {', '.join(shipped)}")
-    return parse_overlay(path.read_bytes(), source=str(path))
+    return parse_overlay(read_input(path, what="stress overlay"), source=str(path))
 
 
 # ---------------------------------------------------------------------------

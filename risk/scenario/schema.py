@@ -21,7 +21,7 @@ from .._cache import scenario_cache_dir
 from ..errors import InputError, InputErrors
 from . import judgement as jm
 from . import overrides as ov
-from .common import embedded_path, reject_unknown, toml_document
+from .common import embedded_path, read_input, reject_unknown, toml_document
 from .display import scenario_html, scenario_text
 from .distributions import Prior, _finite, parse_prior
 
@@ -260,7 +260,7 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
         Naming the file (or the override), the key, the problem and what is allowed.
     """
     path = resolve(scenario)
-    data = path.read_bytes()
+    data = read_input(path, what="scenario")
     doc = toml_document(data, source=str(path))
     return _changed(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest(), earlier=(),
                     overrides=overrides, stress=stress)
