@@ -205,7 +205,7 @@ def load_overlay(name: str | Path) -> Overlay:
     if not path.is_file():
         close = difflib.get_close_matches(text, shipped, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise InputError(f"no such stress overlay{hint}", source=text,
+        raise InputError(f"no such stress overlay{hint}", source=text or "--stress ''",
                          allowed=f"an overlay file, or one of: {', '.join(shipped)}")
     return parse_overlay(read_input(path, what="stress overlay"), source=str(path))
 

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
@@ -294,8 +295,32 @@ def _changed(doc: dict, *, source: str, sha256: str, earlier: tuple, overrides, 
     if changes and isinstance(doc.get("judgement"), dict):
         doc, dropped = _without_overridden(doc, [o for _, batch in changes for o in batch])
         described.extend(dropped)
-    scenario = build_scenario(doc, source=source, sha256=sha256)
+    try:
+        scenario = build_scenario(doc, source=source, sha256=sha256)
+    except InputError as err:
+        raise _blame_override(err, [o for _, batch in changes for o in batch], source) from None
     return dataclasses.replace(scenario, changes=tuple(described))
+
+
+def _blame_override(err: InputError, overrides, source: str) -> InputError:
+    """``err`` with the override that set its key named as the source (``--set horizon=0 (on default.toml)``).
+
+    The file was valid before the change, so a problem at a key an override
+    touched is the override's: the message names it, not the file.
+    """
+    if isinstance(err, InputErrors):
+        return InputErrors([_blame_override(one, overrides, source) for one in err.errors])
+
+    def touches(pattern: str, key: str) -> bool:
+        x, y = pattern.split("."), key.split(".")
+        return len(x) <= len(y) and all(p == q or p == "*" for p, q in zip(x, y))
+
+    if err.key and err.source == source:
+        for override in reversed(overrides):
+            if touches(override.path, err.key) or touches(err.key, override.path):
+                return InputError(err.problem, source=f"{override.origin} (on {source})", key=err.key,
+                                  allowed=err.allowed, line=None)
+    return err
 
 
 def _without_overridden(doc: dict, overrides) -> tuple[dict, list[str]]:
@@ -438,8 +463,35 @@ def check_prior(raw, name: str, key: str, source: str) -> Prior:
     return prior
 
 
+# Names a scenario may give its companies, contracts, providers and investors: they become key paths
+# (companies.<name>.revenue0), '*' patterns, table labels and file-safe report text, so no dots, no '*', no
+# spaces or control and direction-override characters
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}")
+NAME_RULE = "a name of letters, digits, '_' and '-' (at most 48, starting with a letter or digit), e.g. google_tpu"
+# Bounds on a scenario's size: far above any real one (the default has 2 companies, 12 contracts), far
+# below what would take minutes to validate or compile
+MAX_COMPANIES = 64
+MAX_CONTRACTS = 64  # per company
+MAX_INVESTMENTS = 256  # per company
+
+
+def _name(name, key: str, source: str, what: str) -> str:
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        # ascii(): a direction-override or control character is shown escaped, never acted on by the terminal
+        raise InputError(f"{ascii(name)} is not a usable {what} name", source=source, key=key.rsplit(".", 1)[0],
+                         allowed=NAME_RULE)
+    return name
+
+
+def _bounded(items, limit: int, key: str, source: str, what: str) -> None:
+    if len(items) > limit:
+        raise InputError(f"{len(items)} {what}: more than this engine takes", source=source, key=key,
+                         allowed=f"at most {limit} {what} (split the scenario)")
+
+
 def _contract(raw, company, name, horizon, source) -> Contract:
     key = f"companies.{company}.contracts.{name}"
+    _name(name, key, source, "contract")
     _table(raw, key, source, name)
     reject_unknown(raw, CONTRACT_KEYS, key=key, source=source)
     if "kind" not in raw:
@@ -478,6 +530,8 @@ def _contract(raw, company, name, horizon, source) -> Contract:
         priors[prior_name] = collector.run(check_prior, value, prior_name, f"{key}.{prior_name}", source)
     collector.raise_any()
     provider = _string(raw.get("provider", ""), f"{key}.provider", source)
+    if provider:
+        _name(provider, f"{key}.provider", source, "provider")
     binding = _number(raw.get("binding_gw", math.inf), f"{key}.binding_gw", source) if "binding_gw" in raw \
         else math.inf
     notice = _number(raw.get("notice_years", 0.0), f"{key}.notice_years", source)
@@ -496,7 +550,7 @@ def _investment(raw, company, index, contracts, source) -> Investment:
         if name not in raw:
             raise InputError(f"missing key '{name}'", source=source, key=f"{key}.{name}",
                              allowed='investor = "...", amount = <$B prior>, timing = "past" | "upfront" | "per_gw"')
-    investor = _string(raw["investor"], f"{key}.investor", source)
+    investor = _name(_string(raw["investor"], f"{key}.investor", source), f"{key}.investor", source, "investor")
     timing = raw["timing"]
     if timing not in TIMINGS:
         reject_unknown([timing], TIMINGS, key=f"{key}.timing", source=source, what="timing")
@@ -548,6 +602,7 @@ def _company(raw, name, horizon, source) -> Company:
         collector.errors.append(InputError("no contracts", source=source, key=f"{key}.contracts",
                                            allowed=f"at least one [{key}.contracts.<name>] table"))
     else:
+        _bounded(contracts_raw, MAX_CONTRACTS, f"{key}.contracts", source, "contracts")
         for contract_name, contract_raw in contracts_raw.items():
             contracts.append(collector.run(_contract, contract_raw, name, contract_name, horizon, source))
     collector.raise_any()
@@ -556,6 +611,7 @@ def _company(raw, name, horizon, source) -> Company:
     if not isinstance(investments_raw, list):
         raise InputError("expected an array of tables", source=source, key=f"{key}.investments",
                          allowed=f"[[{key}.investments]] tables")
+    _bounded(investments_raw, MAX_INVESTMENTS, f"{key}.investments", source, "investments")
     investments = tuple(_investment(item, name, i, contracts, source) for i, item in enumerate(investments_raw))
     return Company(name, label, priors, tuple(contracts), investments)
 
@@ -691,7 +747,12 @@ def _build_core(doc: dict, *, source: str, sha256: str = "") -> Scenario:
         collector.errors.append(InputError("no companies", source=source, key="companies",
                                            allowed="at least one [companies.<name>] table"))
     elif horizon:
+        _bounded(companies_raw, MAX_COMPANIES, "companies", source, "companies")
         for name, raw in companies_raw.items():
+            if not isinstance(name, str) or not NAME.fullmatch(name):
+                collector.errors.append(InputError(f"{ascii(name)} is not a usable company name", source=source,
+                                                   key="companies", allowed=NAME_RULE))
+                continue
             if name == "sector":
                 collector.errors.append(InputError("'sector' is reserved for the sum of the companies",
                                                    source=source, key="companies.sector",
