@@ -149,6 +149,9 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
                       else min(engine.DEFAULT_CHUNK_SIZE, max(256, draws // (4 * engine.ERROR_BATCHES))))
     chunk_size = engine.sampler_chunk_size(check_chunk_size(chunk_size), sampler)
     loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
+    # the observations are read and checked now: a bad file must not cost a whole simulation first
+    observed, excluded = (_observations_after_as_of(observations, loaded, include_before_as_of)
+                          if observations is not None else (None, None))
     compiled = compile_scenario(loaded)
     executor = executor_for(threads, client)
     judged = judgement and loaded.judgement is not None
@@ -175,7 +178,6 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         result.providers = exposure_stats.run(compiled, draws=draws, seed=seed, chunk_size=chunk_size,
                                               executor=executor)
     if observations is not None:
-        observed, excluded = _observations_after_as_of(observations, loaded, include_before_as_of)
         plan = found if judged else {"compiled": compiled, "calibrations": None, "inner": draws,
                                      "inner_chunk": chunk_size}
         weighted = posterior.run(plan["compiled"], observation_array(observed, loaded), draws=plan["inner"],
