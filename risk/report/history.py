@@ -76,17 +76,27 @@ def check(path: Path, *, source: str) -> list[str]:
 def transaction(path: Path):
     """A connection in one transaction: committed when the block ends cleanly, rolled back otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=30)
+    try:
+        connection = sqlite3.connect(path, timeout=30)
+    except sqlite3.Error as err:
+        raise _unwritable(path, err) from None
     try:
         connection.executescript(SCHEMA)
         connection.execute("BEGIN")
         yield connection
         connection.commit()
-    except BaseException:
+    except BaseException as err:
         connection.rollback()
+        if isinstance(err, sqlite3.OperationalError):  # a full disk, an I/O error, a lock held too long
+            raise _unwritable(path, err) from None
         raise
     finally:
         connection.close()
+
+
+def _unwritable(path: Path, err: Exception) -> OutputError:
+    return OutputError(f"the history database could not be written: {err}; nothing was changed", source=str(path),
+                       allowed="a history folder this user can write, on a disk with space")
 
 
 def previous_runs(path: Path, report: str, before: str) -> list[dict]:
