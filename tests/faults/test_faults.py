@@ -216,8 +216,11 @@ def test_a_planted_symlink_is_refused_and_its_target_untouched(faults, workdir, 
     proc = faults.run("report", workdir / "memo.toml", "--date", DAY, cwd=workdir)
     # the history's path is checked when the definition is read (a link out of the folder), the rest before work
     faults.clean_failure(proc, *(["leads out of", "symlink out"] if planted == "history.sqlite" else ["symbolic link"]))
-    assert victim.read_text() == "precious\n"
-    assert not list(out.glob("*.json")) and _rows(workdir) == []
+    assert victim.read_text() == "precious\n"  # not appended to, not turned into a database
+    assert not list(out.glob("*.json"))
+    assert [p.name for p in out.glob("*.pdf")] == ([planted] if planted.endswith(".pdf") else [])  # only the link
+    if planted != "history.sqlite":
+        assert _rows(workdir) == []
 
 
 # -- a full disk -----------------------------------------------------------------------------------------
