@@ -295,3 +295,15 @@ def test_the_scheduler_survives_a_report_that_raises_anything_and_flags_repeated
     status = json.loads((workdir / ".risk-schedule-status.json").read_text())
     memo_status = next(job for job in status["jobs"] if job["report"] == "memo")
     assert memo_status["failing"] and memo_status["failures_in_a_row"] == ALERT_AFTER
+
+
+def test_a_read_only_disk_refuses_out_and_report_before_the_work(faults, workdir, small_disk):
+    if subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True).returncode != 0:
+        pytest.skip("cannot remount the tmpfs read-only here")
+    proc = faults.run("simulate", "small.toml", "-n", "1e9", "--out", small_disk / "r.json", cwd=workdir, timeout=120)
+    faults.clean_failure(proc, "--out", "Read-only file system")
+    memo = workdir / "memo.toml"
+    memo.write_text(memo.read_text().replace("draws = 4000", "draws = 2_000_000_000"))
+    proc = faults.run("report", memo, "--date", DAY, "--out", small_disk / "memo", cwd=workdir, timeout=120)
+    faults.clean_failure(proc, "Read-only file system")
+    assert list(small_disk.iterdir()) == []
