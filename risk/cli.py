@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import api, checks
+from . import api, checks, numbers
 from .errors import InputError
 from .outputs import check_output, write_atomic
 from .result import Result
@@ -122,44 +123,58 @@ def _fmt(value, digits=3) -> str:
 
 
 def _results_table(result: Result) -> Table:
+    """The headline table: short labels that fit 80 columns; numbers at their error's precision (``numbers``)."""
     changed = f" + {', '.join(result.scenario.changes)}" if result.scenario.changes else ""
     sampler = "" if result.sampler == "mc" else f" ({result.sampler})"
     table = Table(title=f"{result.scenario.name}{changed}: {result.draws:,} draws{sampler}, seed {result.seed}, "
-                        f"years {result.scenario.years[0]}–{result.scenario.years[-1]}")
-    table.add_column("")
+                        f"years {result.scenario.years[0]}–{result.scenario.years[-1]}", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("", no_wrap=True)
     for name in result.entities:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", overflow="fold")
 
     def row(label, fn):
         table.add_row(label, *[fn(s) for s in result.entities.values()])
 
+    def band(key):
+        return lambda s: "{:.2f}–{:.2f}".format(getattr(s, key)["5"], getattr(s, key)["95"])
+
+    def probability(key):
+        return lambda s: numbers.probability(getattr(s, key)["p"], getattr(s, key)["mcse"],
+                                             interval=getattr(s, key)["ci95"])
+
+    years = result.scenario.years
+    middle = years[(len(years) - 1) // 2]
     if result.judgement is not None:
-        row("P(shortfall)", lambda s: f"{s.p_shortfall['p']:.2f}")
-        row("  judgement band 5–95 %", lambda s: "{:.2f}–{:.2f}".format(s.p_shortfall_judgement["5"],
-                                                                        s.p_shortfall_judgement["95"]))
-        row("  Monte Carlo ±", lambda s: f"{s.p_shortfall['mcse']:.4f}")
-        row("  share of variance: judgement", lambda s: f"{s.judgement_share:.0%}")
+        for label, key, judged in (("P(shortfall)", "p_shortfall", "p_shortfall_judgement"),
+                                   ("P(default)", "p_default", "p_default_judgement")):
+            row(label, lambda s, key=key: numbers.point(getattr(s, key)["p"], getattr(s, key)["mcse"]))
+            row("  judgement 5–95 %", band(judged))
+            row("  Monte Carlo ±", lambda s, key=key: numbers.point(getattr(s, key)["mcse"], getattr(s, key)["mcse"]))
+            if key == "p_shortfall":
+                row("  judgement share", lambda s: f"{s.judgement_share:.0%}")
     else:
-        row("P(shortfall) ± MCSE", lambda s: f"{s.p_shortfall['p']:.4f} ± {s.p_shortfall['mcse']:.4f}")
-        row("  95 % interval", lambda s: "[{:.4f}, {:.4f}]".format(*s.p_shortfall["ci95"]))
-    row("P(shortfall), SBC counted", lambda s: f"{s.p_shortfall_economic['p']:.4f}")
-    if result.judgement is not None:
-        row("P(default) [judgement band]", lambda s: "{:.2f} [{:.2f}–{:.2f}] ±{:.4f}".format(
-            s.p_default["p"], s.p_default_judgement["5"], s.p_default_judgement["95"], s.p_default["mcse"]))
-    else:
-        row("P(default) ± MCSE", lambda s: f"{s.p_default['p']:.4f} ± {s.p_default['mcse']:.4f}")
-    row("P(needs new money)", lambda s: f"{s.p_distress['p']:.4f} ± {s.p_distress['mcse']:.4f}")
-    row("new money raised mean, $B", lambda s: f"{s.new_money_mean:,.1f} ± {s.new_money_mean_mcse:,.1f}")
-    row("coverage median [5 %, 95 %]", lambda s: f"{_fmt(s.coverage_quantiles['50'], 2)} "
-        f"[{_fmt(s.coverage_quantiles['5'], 2)}, {_fmt(s.coverage_quantiles['95'], 2)}]")
-    row("pooled coverage median", lambda s: _fmt(s.coverage_pooled_quantiles["50"], 2)
-        if s.coverage_pooled_quantiles is not None else "")
-    row("funding gap mean, $B", lambda s: f"{s.funding_gap_mean:,.1f} ± {s.funding_gap_mean_mcse:,.1f}")
-    row("funding gap VaR95 / CVaR95, $B", lambda s: f"{s.funding_gap_var95:,.1f} / {s.funding_gap_cvar95:,.1f}")
-    row("PV of commitments, $B", lambda s: f"{s.pv_commitments_mean:,.1f}")
+        row("P(shortfall)", probability("p_shortfall"))
+        row("  95 % interval", lambda s: numbers.interval(*s.p_shortfall["ci95"], s.p_shortfall["mcse"]))
+        row("P(default)", probability("p_default"))
+    row("P(short), SBC in", probability("p_shortfall_economic"))
+    row("P(new money)", probability("p_distress"))
+    row("new money, $B", lambda s: numbers.value(s.new_money_mean, s.new_money_mean_mcse))
+    row("coverage 50 %", lambda s: _fmt(s.coverage_quantiles["50"], 2))
+    row("  5–95 %", lambda s: f"{_fmt(s.coverage_quantiles['5'], 2)}–{_fmt(s.coverage_quantiles['95'], 2)}")
+    if any(s.coverage_pooled_quantiles is not None for s in result.entities.values()):
+        row("  pooled (netted)", lambda s: _fmt(s.coverage_pooled_quantiles["50"], 2)
+            if s.coverage_pooled_quantiles is not None else "")
+    row("gap mean, $B", lambda s: numbers.value(s.funding_gap_mean, s.funding_gap_mean_mcse))
+    row("  VaR95, $B", lambda s: f"{s.funding_gap_var95:,.1f}")
+    row("  CVaR95, $B", lambda s: f"{s.funding_gap_cvar95:,.1f}")
+    row("PV commitments, $B", lambda s: f"{s.pv_commitments_mean:,.1f}")
     row("gap / commitments", lambda s: f"{s.gap_share:.1%}")
-    row("break-even year (median)", lambda s: str(s.breakeven_year_median or "none in horizon"))
-    row("bubble-risk grade", lambda s: s.grade if s.grade_range[0] == s.grade_range[1]
+    # break-even as its distribution: a median of a split distribution (40 % in year 1, 43 % never) misleads
+    row(f"even in {years[0]}", lambda s: f"{s.breakeven[str(years[0])]:.0%}")
+    row(f"  by {middle}", lambda s: f"{sum(s.breakeven[str(y)] for y in years if y <= middle):.0%}")
+    row(f"  never (to {years[-1]})", lambda s: f"{s.breakeven['none']:.0%}")
+    row("grade", lambda s: s.grade if s.grade_range[0] == s.grade_range[1]
         else f"{s.grade} ({s.grade_range[0]}–{s.grade_range[1]})")
     return table
 
