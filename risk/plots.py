@@ -13,8 +13,8 @@ from .result import histogram_cdf, histogram_density
 
 PALETTE = ("#c2562d", "#0f8a6d", "#3b6fb6", "#8e5ab5", "#b58b00", "#4d8f2a")
 SECTOR_COLOR = "#303030"
-QUANTITY_LABELS = {"revenue": "revenue, $B per year", "earnings": "earnings before compute, $B per year",
-                   "compute_cost": "compute cost, $B per year", "earnings_to_cost": "earnings / compute cost"}
+QUANTITY_LABELS = {"revenue": "revenue, $B/yr", "earnings": "earnings before compute, $B/yr",
+                   "compute_cost": "compute cost, $B/yr", "earnings_to_cost": "earnings / compute cost"}
 
 
 def entity_color(result_or_names, name: str) -> str:
@@ -64,11 +64,11 @@ def plot_fan(result, quantity: str = "revenue", *, company: str = "sector", ax=N
     elif quantity != "compute_cost":
         cost = [stats.years[str(y)]["compute_cost_quantiles"]["50"] for y in years]
         ax.plot(years, cost, color="black", lw=1.5, ls="--", label="compute cost (median)")
-    ax.set_xlabel("year")
-    ax.set_ylabel(QUANTITY_LABELS[quantity])
+    ax.set_ylabel(QUANTITY_LABELS[quantity])  # no x label: the ticks are calendar years
     ax.set_title(f"{company}: {quantity.replace('_', ' ')}")
     ax.set_xticks(years)
-    ax.legend(loc="upper left", fontsize="small", frameon=False)
+    # below the axes: a legend inside would cover the bands it explains
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, fontsize="small", frameon=False)
     return ax
 
 
@@ -76,34 +76,51 @@ def plot_coverage(result, *, companies=None, ax=None):
     """ECDF of coverage (left axis) and its density (right axis), with 1.0 and ``p_shortfall`` marked.
 
     The curves come from the engine's histograms (all draws, not a sample).
+    The x axis spans the 0.5 to 99.5 % points of the plotted entities'
+    coverage (and 1.0), so the distributions fill the width.
     """
     ax = _axes(ax)
     names = list(companies or result.entities)
     density_ax = ax.twinx()
+    low, high = 1.0, 1.0
     for name in names:
         stats = result[name]
         color = entity_color(result, name)
         x, cdf = histogram_cdf(stats.coverage_histogram)
         keep = (x > 0) & np.isfinite(x)
-        ax.step(x[keep], cdf[keep], where="post", color=color, lw=2, label=f"{name} (ECDF)")
+        p = stats.p_shortfall["p"]
+        ax.step(x[keep], cdf[keep], where="post", color=color, lw=2,
+                label=f"{name}: P(shortfall) {p:.2f}")
         mids, density = histogram_density(stats.coverage_histogram)
         positive = mids > 0
         # density per unit of log coverage so that the log axis shows areas truly
         density_ax.plot(mids[positive], density[positive] * mids[positive], color=color, lw=1, alpha=0.5)
-        p = stats.p_shortfall["p"]
         ax.plot([1.0], [p], marker="o", color=color, zorder=5)
-        ax.annotate(f"P(shortfall) {p:.3f}", (1.0, p), textcoords="offset points", xytext=(6, -4),
-                    fontsize="small", color=color)
+        inside = x[keep][(cdf[keep] >= 0.005) & (cdf[keep] <= 0.995)]
+        if inside.size:
+            low, high = min(low, float(inside.min())), max(high, float(inside.max()))
     ax.axvline(1.0, color="black", lw=1, ls="--")
     ax.set_xscale("log")
+    ax.set_xlim(low / 1.25, high * 1.25)
+    _plain_log_ticks(ax)
     ax.set_ylim(0, 1)
     ax.set_xlabel("coverage = PV earnings / PV compute cost (log scale)")
-    ax.set_ylabel("share of draws with coverage ≤ x")
-    density_ax.set_ylabel("density (per unit of log coverage)")
+    ax.set_ylabel("share of draws ≤ x")
+    density_ax.set_ylabel("density (log x)")
     density_ax.set_ylim(bottom=0)
+    density_ax.set_yticks([])
     ax.set_title(f"{result.scenario.name}: coverage")
     ax.legend(loc="upper left", fontsize="small", frameon=False)
     return ax
+
+
+def _plain_log_ticks(ax) -> None:
+    """Log-axis ticks at 1, 2, 5 x 10^k written as plain numbers (0.2, 0.5, 1, 2), no crowded minor labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_breakeven(result, *, ax=None):
@@ -125,19 +142,29 @@ def plot_breakeven(result, *, ax=None):
 
 
 def plot_tornado(sensitivity, *, top: int = 12, ax=None):
-    """The swing of ``p_shortfall`` from each prior's 10th to its 90th percentile, largest first."""
+    """The swing of ``p_shortfall`` from each prior's 10th to its 90th percentile, largest first.
+
+    Error bars (95 %) are clipped to [0, 1], as is the axis: a probability's bar never runs past 1.
+    Bars whose swing is within its 95 % error are grey (noise at these draws, not a driver).
+    """
     ax = _axes(ax)
     bars = sensitivity.tornado[:top][::-1]
     base = sensitivity.p_shortfall
     y = np.arange(len(bars))
     low = np.array([b.p_shortfall_low for b in bars])
     high = np.array([b.p_shortfall_high for b in bars])
-    ax.barh(y, low - base, left=base, color="#3b6fb6", label="prior at p10")
-    ax.barh(y, high - base, left=base, color="#c2562d", label="prior at p90")
-    ax.errorbar(high, y, xerr=1.96 * np.array([b.p_shortfall_swing_se for b in bars]), fmt="none",
+    half = 1.96 * np.array([b.p_shortfall_swing_se for b in bars])
+    # a swing within its own 95 % error is not distinguishable from noise: grey, not a driver's colour
+    clear = np.array([abs(b.p_shortfall_swing) > 1.96 * b.p_shortfall_swing_se for b in bars])
+    ax.barh(y, low - base, left=base, color=np.where(clear, "#3b6fb6", "#c8c8c8"), label="prior at p10")
+    ax.barh(y, high - base, left=base, color=np.where(clear, "#c2562d", "#a0a0a0"), label="prior at p90")
+    ax.errorbar(high, y, xerr=[np.minimum(half, high), np.minimum(half, 1.0 - high)], fmt="none",
                 ecolor="black", lw=0.8)
     ax.axvline(base, color="black", lw=1)
-    ax.set_yticks(y, [short_name(b.prior) for b in bars], fontsize="small")
+    ends = np.concatenate([low, high, [base]])
+    margin = max(0.02, 0.08 * float(ends.max() - ends.min()))
+    ax.set_xlim(max(0.0, float(ends.min()) - margin), min(1.0, float(ends.max()) + margin))
+    ax.set_yticks(y, [short_name(b.prior) for b in bars], fontsize="x-small")
     ax.set_xlabel(f"P(shortfall) of {sensitivity.entity}")
     ax.legend(fontsize="small", frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     return ax

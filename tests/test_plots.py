@@ -36,8 +36,8 @@ def test_fan_chart(small_result):
 def test_coverage_plot_marks_one_and_the_shortfall(small_result):
     ax = small_result.plot_coverage()
     assert any(list(line.get_xdata()) == [1.0, 1.0] for line in ax.get_lines())  # the 1.0 line
-    texts = [t.get_text() for t in ax.texts]
-    assert sum("P(shortfall)" in t for t in texts) == 3
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sum("P(shortfall)" in t for t in labels) == 3
     assert ax.get_xscale() == "log"
     ax.figure.canvas.draw()
 

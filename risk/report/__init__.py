@@ -116,7 +116,7 @@ def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | N
         sidecar = json.dumps(json_ready(data), indent=2, allow_nan=False) + "\n"
         with history.transaction(definition.history) as connection:
             history.replace_run(connection, report=definition.name, day=day.isoformat(),
-                                result=json_ready(data["result"]), pdf=pdf_path.name)
+                                result=json_ready(data["result"]), pdf=pdf_path.name, inputs=data["inputs"])
             # the files and the history row land together: a failed rename or commit undoes the others
             outputs.commit({pdf_path: document.getvalue(), json_path: sidecar}, source=definition.source,
                            then=connection.commit)

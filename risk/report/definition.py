@@ -6,7 +6,11 @@ Keys (all but ``title`` and ``schedule`` optional)::
     scenario  = "default"                 # a scenario file (relative to this file) or embedded name
     stress    = ["bear", "ramp-slip"]     # overlays for the stress table (paired comparisons)
     draws     = 1_000_000
-    seed      = "date"                    # or a whole number; "date": YYYYMMDD of the report date
+    seed      = "keep"                    # "keep": the first run's seed, kept (identical inputs give identical
+                                          # numbers, changed inputs are compared on common random numbers);
+                                          # "date": YYYYMMDD of the report date; or a whole number
+    observations = "default"              # a CSV of reported numbers (or "default", the shipped one): the memo
+                                          # shows how they move the verdict (PSIS; risk calibrate)
     sections  = ["cover", "summary", "companies", "sector", "providers", "drivers", "stress",
                  "history", "priors", "methodology"]
     output    = "out/weekly"              # folder, relative to this file
@@ -32,10 +36,10 @@ from ..errors import InputError
 from ..scenario.common import read_input, reject_unknown, toml_document
 from ..scenario.schema import EMBEDDED
 
-SECTIONS = ("cover", "summary", "companies", "sector", "providers", "drivers", "stress", "history", "priors",
-            "methodology")
+SECTIONS = ("cover", "summary", "companies", "sector", "providers", "drivers", "stress", "observations", "history",
+            "priors", "methodology")
 KEYS = ("title", "scenario", "stress", "draws", "seed", "sections", "output", "filename", "history", "schedule",
-        "drivers")
+        "drivers", "observations")
 DRIVER_KEYS = ("entities", "draws")
 
 
@@ -57,10 +61,13 @@ class ReportDefinition:
     driver_entities: tuple | None
     driver_draws: int
     source: str
+    observations: str | None = None
     extra: dict = field(default_factory=dict)
 
-    def seed_for(self, day: dt.date) -> int:
-        """The seed of the report of ``day``: fixed, or the date as YYYYMMDD."""
+    def seed_for(self, day: dt.date, previous: int | None = None) -> int:
+        """The seed of the report of ``day``: fixed, the date as YYYYMMDD, or (``"keep"``) the ``previous`` run's."""
+        if self.seed == "keep":
+            return int(previous) if previous is not None else int(day.strftime("%Y%m%d"))
         return int(day.strftime("%Y%m%d")) if self.seed == "date" else int(self.seed)
 
     def paths_for(self, day: dt.date) -> tuple[Path, Path]:
@@ -170,10 +177,20 @@ def load_definition(path: str | Path, *, allow_outside: str | Path | None = None
         else:
             reject_unknown([name], embedded_overlays(), key="stress", source=source, what="overlay")
     draws = _positive_int(doc.get("draws", 1_000_000), "draws", source)
-    seed = doc.get("seed", "date")
-    if seed != "date" and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
+    seed = doc.get("seed", "keep")
+    if seed not in ("date", "keep") and (isinstance(seed, bool) or not isinstance(seed, int)
+                                         or not 0 <= seed < 2**63):
         raise InputError(f"{seed!r} is not a seed policy", source=source, key="seed",
-                         allowed='"date" (YYYYMMDD of the report date) or an integer in [0, 2**63)')
+                         allowed='"keep" (the first run\'s seed, kept), "date" (YYYYMMDD of the report date) or an '
+                                 'integer in [0, 2**63)')
+    observations = doc.get("observations")
+    if observations is not None:
+        _text(observations, "observations", source)
+        if observations != "default":
+            if not (path.parent / observations).is_file():
+                raise InputError(f"no observations file {observations!r} next to the definition", source=source,
+                                 key="observations", allowed='a CSV relative to the definition, or "default"')
+            observations = str(_inside(path.parent, observations, "observations", source, allow_outside))
     sections = doc.get("sections", list(SECTIONS))
     if not isinstance(sections, list) or not sections:
         raise InputError("expected a non-empty list of sections", source=source, key="sections",
@@ -205,4 +222,5 @@ def load_definition(path: str | Path, *, allow_outside: str | Path | None = None
         name=path.stem, title=title, scenario=scenario_value, stress=tuple(overlays), draws=draws, seed=seed,
         sections=tuple(sections), output=output, filename=filename, history=history, schedule=schedule,
         driver_entities=tuple(entities) if entities is not None else None,
-        driver_draws=_positive_int(drivers.get("draws", 20_000), "drivers.draws", source), source=source)
+        driver_draws=_positive_int(drivers.get("draws", 20_000), "drivers.draws", source), source=source,
+        observations=observations)

@@ -8,6 +8,7 @@ so a failed run leaves no row.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import sqlite3
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS headline (
     coverage_median REAL, grade TEXT NOT NULL, PRIMARY KEY (report, day, entity));
 """
 METRICS = ("p_shortfall", "p_distress", "funding_gap_mean")
+FAMILY_ALPHA = 0.05  # "what changed": family-wise error rate over all the changes a report tests (Holm)
 
 
 def check(path: Path, *, source: str) -> list[str]:
@@ -81,7 +83,7 @@ def transaction(path: Path):
     except sqlite3.Error as err:
         raise _unwritable(path, err) from None
     try:
-        connection.executescript(SCHEMA)
+        _create(connection)
         connection.execute("BEGIN")
         yield connection
         connection.commit()
@@ -92,6 +94,15 @@ def transaction(path: Path):
         raise
     finally:
         connection.close()
+
+
+def _create(connection) -> None:
+    """The tables, and the ``inputs`` column that histories written before it lack (added empty)."""
+    connection.executescript(SCHEMA)
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+    if "inputs" not in columns:
+        connection.execute("ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}'")
+        connection.commit()
 
 
 def _unwritable(path: Path, err: Exception) -> OutputError:
@@ -105,11 +116,12 @@ def previous_runs(path: Path, report: str, before: str) -> list[dict]:
         return []
     connection = sqlite3.connect(path, timeout=30)
     try:
-        connection.executescript(SCHEMA)
+        _create(connection)
         connection.row_factory = sqlite3.Row
         runs = [dict(r) for r in connection.execute(
             "SELECT * FROM runs WHERE report = ? AND day < ? ORDER BY day", (report, before))]
         for run in runs:
+            run["inputs"] = json.loads(run.get("inputs") or "{}")
             run["entities"] = {r["entity"]: dict(r) for r in connection.execute(
                 "SELECT * FROM headline WHERE report = ? AND day = ?", (report, run["day"]))}
         return runs
@@ -117,13 +129,15 @@ def previous_runs(path: Path, report: str, before: str) -> list[dict]:
         connection.close()
 
 
-def replace_run(connection, *, report: str, day: str, result: dict, pdf: str) -> None:
-    """Write (or replace) the day's run and its headline rows, inside ``transaction``."""
+def replace_run(connection, *, report: str, day: str, result: dict, pdf: str, inputs: dict | None = None) -> None:
+    """Write (or replace) the day's run, its inputs (``content.inputs_of``) and headline rows, inside ``transaction``."""
     provenance = result["provenance"]
     connection.execute("DELETE FROM headline WHERE report = ? AND day = ?", (report, day))
-    connection.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    connection.execute("INSERT OR REPLACE INTO runs (report, day, timestamp, scenario, scenario_sha256, seed, draws, "
+                       "version, pdf, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (report, day, provenance["timestamp"], result["scenario"], provenance["scenario_sha256"],
-                        result["seed"], result["draws"], result["version"], pdf))
+                        result["seed"], result["draws"], result["version"], pdf, json.dumps(inputs or {},
+                                                                                        sort_keys=True)))
     entities = dict(result["companies"], sector=result["sector"])
     for name, stats in entities.items():
         median = stats["coverage_quantiles"]["50"]
@@ -134,13 +148,35 @@ def replace_run(connection, *, report: str, day: str, result: dict, pdf: str) ->
                             else None, stats["grade"]))
 
 
-def changes_since(last: dict | None, result: dict, z: float = 1.959963984540054) -> list[dict]:
+def inputs_changed(before: dict, now: dict) -> list[str]:
+    """What differs between two runs' inputs, one phrase each (empty: the same inputs)."""
+    if not before:
+        return ["the earlier run did not record its inputs"]
+    found = []
+    for key in sorted(set(before) | set(now)):
+        if before.get(key) != now.get(key):
+            found.append(f"{key}: {_short(before.get(key))} -> {_short(now.get(key))}")
+    return found
+
+
+def _short(value) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 24 else text[:12] + "…"
+
+
+def changes_since(last: dict | None, result: dict, *, alpha: float = FAMILY_ALPHA) -> list[dict]:
     """What changed since the last run: each headline number, its change, and whether it beats the noise.
 
-    The two runs are independent (different seeds, or a changed scenario), so
-    the error of a change is ``sqrt(se_now**2 + se_then**2)``; a change is
-    larger than its Monte Carlo error when it exceeds 1.96 of those.
+    The error of a change is ``sqrt(se_now**2 + se_then**2)``: exact for
+    independent runs, conservative when the runs share their random numbers
+    (a kept seed), whose errors are positively correlated.  A report tests
+    every entity's ``METRICS`` at once, so a change counts as beyond noise
+    only under Holm's step-down correction at a family-wise error rate of
+    ``alpha``: with nine changes tested, the first needs ``|z| > 2.77``, not
+    1.96 (which would raise a false alarm about one week in three).
     """
+    from statistics import NormalDist
+
     if not last:
         return []
     rows = []
@@ -153,10 +189,21 @@ def changes_since(last: dict | None, result: dict, z: float = 1.959963984540054)
             now, before = stats[metric], then[metric]
             se = math.hypot(stats[f"{metric}_mcse"], then[f"{metric}_mcse"])
             difference = now - before
+            z = abs(difference) / se if se > 0 else (math.inf if difference else 0.0)
             rows.append({"entity": name, "metric": metric, "previous": before, "current": now,
-                         "difference": difference, "se": se, "larger_than_noise": abs(difference) > z * se,
-                         "previous_day": last["day"]})
-        if then["grade"] != stats["grade"]:
+                         "difference": difference, "se": se, "z": z,
+                         "p_value": 2 * (1 - NormalDist().cdf(z)) if math.isfinite(z) else 0.0,
+                         "larger_than_noise": False, "previous_day": last["day"]})
+    tested = sorted(rows, key=lambda row: row["p_value"])
+    for rank, row in enumerate(tested):
+        threshold = alpha / (len(tested) - rank)
+        row["holm_threshold"] = threshold
+        if row["p_value"] > threshold:
+            break  # Holm: stop at the first that is not significant at its step
+        row["larger_than_noise"] = True
+    for name, stats in entities.items():
+        then = last["entities"].get(name)
+        if then is not None and then["grade"] != stats["grade"]:
             rows.append({"entity": name, "metric": "grade", "previous": then["grade"], "current": stats["grade"],
                          "difference": None, "se": None, "larger_than_noise": None, "previous_day": last["day"]})
     return rows
