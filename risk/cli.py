@@ -815,9 +815,16 @@ def validate(
     shifts: ShiftOption = None,
     stress: StressOption = None,
 ) -> None:
-    """Check a scenario file (with any overrides and overlays); exit 2 with every problem found."""
+    """Check a scenario file (with any overrides and overlays) or a report definition; exit 2 with every problem."""
     from .scenario import load_scenario
 
+    path = Path(scenario)
+    if path.suffix == ".toml" and path.is_file() and not (sets or scales or shifts or stress):
+        from .report.schedule import is_definition
+
+        if is_definition(path)[0]:
+            _validate_definition(path)
+            return
     try:
         loaded = load_scenario(scenario, overrides=_overrides(sets, scales, shifts), stress=stress)
     except InputError as err:
@@ -826,6 +833,20 @@ def validate(
     priors = sum(1 for _ in loaded.priors())
     Console().print(f"ok: {loaded.source}: {len(loaded.companies)} companies, {contracts} contracts, "
                     f"{priors} priors, years {loaded.years[0]}–{loaded.years[-1]}", soft_wrap=True)
+
+
+def _validate_definition(path: Path) -> None:
+    """A report definition: every key, then what its run would need (scenario, overlays, driver entities)."""
+    from .report import content, load_definition
+
+    try:
+        definition = load_definition(path)
+        content.check(definition)
+    except InputError as err:
+        _fail(err)
+    Console().print(Text(f"ok: report definition {path}: scenario {definition.scenario}, {len(definition.stress)} "
+                         f"overlay(s), {definition.draws:,} draws, seed {definition.seed}, schedule "
+                         f"'{definition.schedule}' (UTC), output {definition.output}"), soft_wrap=True)
 
 
 @priors_app.command("show")

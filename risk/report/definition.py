@@ -32,8 +32,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
-from ..scenario.common import read_input, reject_unknown, toml_document
+from ..errors import InputError, InputErrors
+from ..scenario.common import read_input, toml_document, unknown_keys
 from ..scenario.schema import EMBEDDED
 
 SECTIONS = ("cover", "summary", "companies", "sector", "providers", "drivers", "stress", "observations", "history",
@@ -153,74 +153,132 @@ def load_definition(path: str | Path, *, allow_outside: str | Path | None = None
     if not path.is_file():
         raise InputError("no such report definition", source=source, allowed="a TOML file such as reports/weekly.toml")
     doc = toml_document(read_input(path, what="report definition"), source=source)
-    reject_unknown(doc, KEYS, key="", source=source)
+    folder = path.parent
+    errors = unknown_keys(doc, KEYS, key="", source=source)
+    found = {}
+
+    def check(key, fn, *args):
+        # every key is checked even when an earlier one failed: `risk validate` lists every problem at once
+        try:
+            found[key] = fn(*args)
+        except InputErrors as err:
+            errors.extend(err.errors)
+        except InputError as err:
+            errors.append(err)
+
     for key in ("title", "schedule"):
         if key not in doc:
-            raise InputError(f"missing key '{key}'", source=source, key=key,
-                             allowed="title = \"...\" and schedule = \"<cron>\"")
-    title = _text(doc["title"], "title", source)
-    schedule = _text(doc["schedule"], "schedule", source)
-    cron_trigger(schedule, source=source)
-    scenario = _text(doc.get("scenario", "default"), "scenario", source)
-    stress = doc.get("stress", [])
+            errors.append(InputError(f"missing key '{key}'", source=source, key=key,
+                                     allowed="title = \"...\" and schedule = \"<cron>\""))
+        else:
+            check(key, _text, doc[key], key, source)
+    if "schedule" in found:
+        check("cron", lambda: cron_trigger(found["schedule"], source=source))
+    check("scenario", _scenario, doc.get("scenario", "default"), folder, source, allow_outside)
+    check("stress", _overlays, doc.get("stress", []), folder, source, allow_outside)
+    check("draws", _positive_int, doc.get("draws", 1_000_000), "draws", source)
+    check("seed", _seed, doc.get("seed", "keep"), source)
+    check("observations", _observations, doc.get("observations"), folder, source, allow_outside)
+    check("sections", _sections, doc.get("sections", list(SECTIONS)), source)
+    check("filename", _filename, doc.get("filename", path.stem + "-{date}"), source)
+    check("output", _path, doc.get("output", f"out/{path.stem}"), folder, "output", source, allow_outside)
+    if "output" in found:
+        check("history", _path, doc.get("history", "history.sqlite"), found["output"], "history", source,
+              allow_outside)
+    check("drivers", _drivers, doc.get("drivers", {}), source)
+    if errors:
+        raise InputErrors(errors) if len(errors) > 1 else errors[0]
+    entities, driver_draws = found["drivers"]
+    return ReportDefinition(
+        name=path.stem, title=found["title"], scenario=found["scenario"], stress=found["stress"],
+        draws=found["draws"], seed=found["seed"], sections=found["sections"], output=found["output"],
+        filename=found["filename"], history=found["history"], schedule=found["schedule"],
+        driver_entities=entities, driver_draws=driver_draws, source=source, observations=found["observations"])
+
+
+def _path(value, folder: Path, key: str, source: str, allow_outside) -> Path:
+    return _inside(folder, _text(value, key, source), key, source, allow_outside)
+
+
+def _scenario(scenario, folder: Path, source: str, allow_outside) -> str:
+    scenario = _text(scenario, "scenario", source)
+    if (folder / scenario).is_file():
+        return str(_inside(folder, scenario, "scenario", source, allow_outside))
+    if scenario in EMBEDDED:
+        return scenario
+    raise InputError(f"no scenario file {scenario!r} next to the definition, and no embedded scenario of "
+                     f"that name", source=source, key="scenario",
+                     allowed=f"a scenario file relative to {folder}, or one of {', '.join(EMBEDDED)}")
+
+
+def _overlays(stress, folder: Path, source: str, allow_outside) -> tuple:
+    from ..scenario.overrides import embedded_overlays
+
     if not isinstance(stress, list) or not all(isinstance(s, str) for s in stress):
         raise InputError("expected a list of overlay names", source=source, key="stress",
                          allowed='e.g. ["bear", "ramp-slip"] (see `risk stress list`)')
-    from ..scenario.overrides import embedded_overlays
-
-    overlays = []
+    overlays, errors = [], []
     for name in stress:
         if name in embedded_overlays():
             overlays.append(name)
-        elif (path.parent / name).is_file():
-            overlays.append(str(_inside(path.parent, name, "stress", source, allow_outside)))
+        elif (folder / name).is_file():
+            overlays.append(str(_inside(folder, name, "stress", source, allow_outside)))
         else:
-            reject_unknown([name], embedded_overlays(), key="stress", source=source, what="overlay")
-    draws = _positive_int(doc.get("draws", 1_000_000), "draws", source)
-    seed = doc.get("seed", "keep")
+            errors.extend(unknown_keys([name], embedded_overlays(), key="stress", source=source, what="overlay"))
+    if errors:
+        raise InputErrors(errors)
+    return tuple(overlays)
+
+
+def _seed(seed, source: str):
     if seed not in ("date", "keep") and (isinstance(seed, bool) or not isinstance(seed, int)
                                          or not 0 <= seed < 2**63):
         raise InputError(f"{seed!r} is not a seed policy", source=source, key="seed",
                          allowed='"keep" (the first run\'s seed, kept), "date" (YYYYMMDD of the report date) or an '
                                  'integer in [0, 2**63)')
-    observations = doc.get("observations")
-    if observations is not None:
-        _text(observations, "observations", source)
-        if observations != "default":
-            if not (path.parent / observations).is_file():
-                raise InputError(f"no observations file {observations!r} next to the definition", source=source,
-                                 key="observations", allowed='a CSV relative to the definition, or "default"')
-            observations = str(_inside(path.parent, observations, "observations", source, allow_outside))
-    sections = doc.get("sections", list(SECTIONS))
+    return seed
+
+
+def _observations(observations, folder: Path, source: str, allow_outside):
+    if observations is None:
+        return None
+    _text(observations, "observations", source)
+    if observations == "default":
+        return observations
+    if not (folder / observations).is_file():
+        raise InputError(f"no observations file {observations!r} next to the definition", source=source,
+                         key="observations", allowed='a CSV relative to the definition, or "default"')
+    return str(_inside(folder, observations, "observations", source, allow_outside))
+
+
+def _sections(sections, source: str) -> tuple:
     if not isinstance(sections, list) or not sections:
         raise InputError("expected a non-empty list of sections", source=source, key="sections",
                          allowed=", ".join(SECTIONS))
-    reject_unknown(sections, SECTIONS, key="sections", source=source, what="section")
-    filename = _text(doc.get("filename", path.stem + "-{date}"), "filename", source)
+    errors = unknown_keys(sections, SECTIONS, key="sections", source=source, what="section")
+    if errors:
+        raise InputErrors(errors)
+    return tuple(sections)
+
+
+def _filename(filename, source: str) -> str:
+    filename = _text(filename, "filename", source)
     _check_filename(filename, source)
-    output = _inside(path.parent, _text(doc.get("output", f"out/{path.stem}"), "output", source), "output", source,
-                     allow_outside)
-    history = _inside(output, _text(doc.get("history", "history.sqlite"), "history", source), "history", source,
-                      allow_outside)
-    drivers = doc.get("drivers", {})
+    return filename
+
+
+def _drivers(drivers, source: str) -> tuple:
     if not isinstance(drivers, dict):
         raise InputError("expected a table [drivers]", source=source, key="drivers", allowed="entities, draws")
-    reject_unknown(drivers, DRIVER_KEYS, key="drivers", source=source)
+    errors = unknown_keys(drivers, DRIVER_KEYS, key="drivers", source=source)
     entities = drivers.get("entities")
     if entities is not None and (not isinstance(entities, list) or not all(isinstance(e, str) for e in entities)):
-        raise InputError("expected a list of company names", source=source, key="drivers.entities",
-                         allowed='e.g. ["anthropic", "sector"]')
-    if (path.parent / scenario).is_file():
-        scenario_value = str(_inside(path.parent, scenario, "scenario", source, allow_outside))
-    elif scenario in EMBEDDED:
-        scenario_value = scenario
-    else:
-        raise InputError(f"no scenario file {scenario!r} next to the definition, and no embedded scenario of "
-                         f"that name", source=source, key="scenario",
-                         allowed=f"a scenario file relative to {path.parent}, or one of {', '.join(EMBEDDED)}")
-    return ReportDefinition(
-        name=path.stem, title=title, scenario=scenario_value, stress=tuple(overlays), draws=draws, seed=seed,
-        sections=tuple(sections), output=output, filename=filename, history=history, schedule=schedule,
-        driver_entities=tuple(entities) if entities is not None else None,
-        driver_draws=_positive_int(drivers.get("draws", 20_000), "drivers.draws", source), source=source,
-        observations=observations)
+        errors.append(InputError("expected a list of company names", source=source, key="drivers.entities",
+                                 allowed='e.g. ["anthropic", "sector"]'))
+    try:
+        draws = _positive_int(drivers.get("draws", 20_000), "drivers.draws", source)
+    except InputError as err:
+        errors.append(err)
+    if errors:
+        raise InputErrors(errors)
+    return (tuple(entities) if entities is not None else None), draws

@@ -90,13 +90,22 @@ def toml_document(data: bytes | str, *, source: str) -> dict:
     return document
 
 
-def reject_unknown(names, allowed, *, key: str, source: str, what: str = "key") -> None:
-    """Raise for the first name not in ``allowed``, with a did-you-mean."""
+def unknown_keys(names, allowed, *, key: str, source: str, what: str = "key") -> list[InputError]:
+    """An error, with a did-you-mean, for every name not in ``allowed`` (``validate`` lists them all)."""
+    found = []
     for name in names:
         if name in allowed:
             continue
         close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         path = (f"{key}.{name}" if key else str(name)) if what == "key" else key
-        raise InputError(f"unknown {what} '{name}'{hint}", source=source, key=path,
-                         allowed=", ".join(str(a) for a in allowed))
+        found.append(InputError(f"unknown {what} '{name}'{hint}", source=source, key=path,
+                                allowed=", ".join(str(a) for a in allowed)))
+    return found
+
+
+def reject_unknown(names, allowed, *, key: str, source: str, what: str = "key") -> None:
+    """Raise for the first name not in ``allowed``, with a did-you-mean."""
+    found = unknown_keys(names, allowed, key=key, source=source, what=what)
+    if found:
+        raise found[0]

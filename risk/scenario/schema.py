@@ -22,7 +22,7 @@ from .._cache import scenario_cache_dir
 from ..errors import InputError, InputErrors
 from . import judgement as jm
 from . import overrides as ov
-from .common import embedded_path, read_input, reject_unknown, toml_document
+from .common import embedded_path, read_input, reject_unknown, toml_document, unknown_keys
 from .display import scenario_html, scenario_text
 from .distributions import Prior, _finite, parse_prior
 
@@ -490,36 +490,26 @@ def _bounded(items, limit: int, key: str, source: str, what: str) -> None:
 
 
 def _contract(raw, company, name, horizon, source) -> Contract:
+    """One contract; every problem of it is reported at once (``InputErrors``), not the first only."""
     key = f"companies.{company}.contracts.{name}"
     _name(name, key, source, "contract")
     _table(raw, key, source, name)
-    reject_unknown(raw, CONTRACT_KEYS, key=key, source=source)
-    if "kind" not in raw:
-        raise InputError("missing key 'kind'", source=source, key=f"{key}.kind",
-                         allowed='kind = "lease" or "owned"')
-    kind = raw["kind"]
-    if kind not in ("lease", "owned"):
-        reject_unknown([kind], ("lease", "owned"), key=f"{key}.kind", source=source, what="kind")
-    needed = LEASE_PRIORS if kind == "lease" else OWNED_PRIORS
-    unused = [p for p in (OWNED_PRIORS if kind == "lease" else LEASE_PRIORS) if p in raw]
-    if unused:
-        raise InputError(f"'{unused[0]}' is not used by a {kind} contract", source=source,
-                         key=f"{key}.{unused[0]}",
-                         allowed=f"for kind = \"{kind}\": {', '.join(needed)}")
-    ramp = raw.get("capacity_gw")
-    if not isinstance(ramp, list) or not ramp:
-        raise InputError("missing or empty capacity ramp", source=source, key=f"{key}.capacity_gw",
-                         allowed=f"a list of GW online in each year, at least {horizon} values")
-    ramp = [_number(v, f"{key}.capacity_gw", source) for v in ramp]
-    if len(ramp) < horizon:
-        raise InputError(f"the capacity ramp has {len(ramp)} values but the horizon is {horizon} years",
-                         source=source, key=f"{key}.capacity_gw",
-                         allowed=f"at least {horizon} values (one per year)")
-    if any(v < 0 for v in ramp):
-        raise InputError("negative capacity", source=source, key=f"{key}.capacity_gw",
-                         allowed="GW >= 0")
-    priors = {}
     collector = _Collector()
+    collector.errors.extend(unknown_keys(raw, CONTRACT_KEYS, key=key, source=source))
+    kind = raw.get("kind")
+    if "kind" not in raw:
+        collector.errors.append(InputError("missing key 'kind'", source=source, key=f"{key}.kind",
+                                           allowed='kind = "lease" or "owned"'))
+    elif kind not in ("lease", "owned"):
+        collector.errors.extend(unknown_keys([kind], ("lease", "owned"), key=f"{key}.kind", source=source,
+                                             what="kind"))
+    needed = LEASE_PRIORS if kind == "lease" else OWNED_PRIORS if kind == "owned" else ()
+    unused = [p for p in (OWNED_PRIORS if kind == "lease" else LEASE_PRIORS if kind == "owned" else ()) if p in raw]
+    for extra in unused:
+        collector.errors.append(InputError(f"'{extra}' is not used by a {kind} contract", source=source,
+                                           key=f"{key}.{extra}", allowed=f"for kind = \"{kind}\": {', '.join(needed)}"))
+    ramp = collector.run(_ramp, raw.get("capacity_gw"), f"{key}.capacity_gw", horizon, source)
+    priors = {}
     for prior_name in ("ramp_delay", "delivered_fraction") + needed:
         if prior_name not in raw and prior_name not in CONTRACT_DEFAULTS:
             collector.errors.append(InputError(f"missing key '{prior_name}'", source=source,
@@ -528,18 +518,31 @@ def _contract(raw, company, name, horizon, source) -> Contract:
             continue
         value = raw.get(prior_name, CONTRACT_DEFAULTS.get(prior_name))
         priors[prior_name] = collector.run(check_prior, value, prior_name, f"{key}.{prior_name}", source)
-    collector.raise_any()
-    provider = _string(raw.get("provider", ""), f"{key}.provider", source)
+    provider = collector.run(_string, raw.get("provider", ""), f"{key}.provider", source)
     if provider:
-        _name(provider, f"{key}.provider", source, "provider")
-    binding = _number(raw.get("binding_gw", math.inf), f"{key}.binding_gw", source) if "binding_gw" in raw \
-        else math.inf
-    notice = _number(raw.get("notice_years", 0.0), f"{key}.notice_years", source)
-    if binding < 0 or notice < 0:
-        which = "binding_gw" if binding < 0 else "notice_years"
-        raise InputError("must not be negative", source=source, key=f"{key}.{which}",
-                         allowed="GW >= 0 (binding_gw), years >= 0 (notice_years)")
+        collector.run(_name, provider, f"{key}.provider", source, "provider")
+    binding = collector.run(_number, raw.get("binding_gw", math.inf), f"{key}.binding_gw", source) \
+        if "binding_gw" in raw else math.inf
+    notice = collector.run(_number, raw.get("notice_years", 0.0), f"{key}.notice_years", source)
+    for which, value in (("binding_gw", binding), ("notice_years", notice)):
+        if value is not None and value < 0:
+            collector.errors.append(InputError("must not be negative", source=source, key=f"{key}.{which}",
+                                               allowed="GW >= 0 (binding_gw), years >= 0 (notice_years)"))
+    collector.raise_any()
     return Contract(name, kind, provider, tuple(ramp[:horizon]), priors, binding, notice)
+
+
+def _ramp(ramp, key, horizon, source) -> list:
+    if not isinstance(ramp, list) or not ramp:
+        raise InputError("missing or empty capacity ramp", source=source, key=key,
+                         allowed=f"a list of GW online in each year, at least {horizon} values")
+    ramp = [_number(v, key, source) for v in ramp]
+    if len(ramp) < horizon:
+        raise InputError(f"the capacity ramp has {len(ramp)} values but the horizon is {horizon} years",
+                         source=source, key=key, allowed=f"at least {horizon} values (one per year)")
+    if any(v < 0 for v in ramp):
+        raise InputError("negative capacity", source=source, key=key, allowed="GW >= 0")
+    return ramp
 
 
 def _investment(raw, company, index, contracts, source) -> Investment:
@@ -576,8 +579,8 @@ def _number(value, key, source):
 def _company(raw, name, horizon, source) -> Company:
     key = f"companies.{name}"
     _table(raw, key, source, name)
-    reject_unknown(raw, COMPANY_KEYS, key=key, source=source)
     collector = _Collector()
+    collector.errors.extend(unknown_keys(raw, COMPANY_KEYS, key=key, source=source))
     priors = {}
     given = [name for name in YIELD_PRIORS if name in raw]
     if len(given) != 1:

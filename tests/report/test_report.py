@@ -173,3 +173,23 @@ def test_text_from_files_is_printed_not_interpreted(tmp_path, small_scenario_tex
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "R&D <weekly> memo" in text and "<img src=" in text
     assert sum(len(page.images) for page in reader.pages) == 1  # the cover's own chart, nothing else
+
+
+def test_every_problem_of_a_definition_is_listed_at_once(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('title = ""\nschedule = "every monday"\nscenario = "nope.toml"\nstress = ["bare"]\ndraws = 0\n'
+                    'seed = "today"\nsections = ["cover", "sumary"]\nfilename = "memo-{day}"\noutput = "../x"\n'
+                    'colour = "red"\n[drivers]\nentitys = ["a"]\n')
+    with pytest.raises(InputError) as caught:
+        load_definition(path)
+    keys = sorted(err.key for err in caught.value.errors)
+    assert keys == sorted(["colour", "draws", "drivers.entitys", "filename", "output", "scenario", "schedule",
+                           "seed", "sections", "stress", "title"])
+    proc = subprocess.run([sys.executable, "-m", "risk", "validate", str(path)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2 and "11 problems" in proc.stderr
+    good = tmp_path / "good.toml"
+    good.write_text('title = "T"\nschedule = "0 7 * * MON"\n')
+    proc = subprocess.run([sys.executable, "-m", "risk", "validate", str(good)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0 and "ok: report definition" in proc.stdout

@@ -119,3 +119,15 @@ def test_v2_defaults_keep_a_v1_file_valid(small_scenario_text):
     assert scenario.funding_market is None and scenario.financing_rate.params == {"value": 0.0}
     alpha = scenario.companies[0].priors
     assert alpha["sbc_ratio_initial"].params == {"value": 0.0} and alpha["training_share_decay"].params == {"value": 0.0}
+
+
+def test_structural_mistakes_of_one_company_are_listed_together(small_scenario_text):
+    # an unknown company key, an unknown contract kind and a bad contract key: one run names all three
+    text = (small_scenario_text.replace("[companies.alpha]\n", "[companies.alpha]\nrevnue = 3\n", 1)
+            .replace('kind = "lease"', 'kind = "leese"', 1)
+            .replace("notice_years = 1.5", "notice_years = -1", 1))
+    with pytest.raises(InputError) as caught:
+        parse_scenario(text)
+    keys = {err.key for err in caught.value.errors}
+    assert {"companies.alpha.revnue", "companies.beta.contracts.gpu.notice_years"} <= keys
+    assert any(key.endswith(".kind") for key in keys)
