@@ -131,3 +131,11 @@ def scenario_cache_dir() -> Path | None:
         if _writable(folder):
             return folder
     return None
+
+
+def kernels_cached() -> bool:
+    """Whether this install's main kernel is already compiled in the cache (no first-run compile ahead)."""
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    if not folder:
+        return False
+    return any(Path(folder).glob("*/simulate.run_batch-*.nbc"))

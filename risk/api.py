@@ -147,6 +147,10 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
         # antithetic errors come from batches of chunks: keep at least 4 chunks per batch
         chunk_size = (engine.DEFAULT_CHUNK_SIZE if sampler != "antithetic"
                       else min(engine.DEFAULT_CHUNK_SIZE, max(256, draws // (4 * engine.ERROR_BATCHES))))
+        if targets and sampler == "mc":
+            # rounds extend whole blocks of BATCH_CHUNKS chunks: a block near the first round's draws, not
+            # 16 x 65536 (which made --target-mcse with -n 1e4 start at 1,048,576 draws)
+            chunk_size = min(chunk_size, max(1024, 1 << max(0, (draws // engine.BATCH_CHUNKS).bit_length() - 1)))
     chunk_size = engine.sampler_chunk_size(check_chunk_size(chunk_size), sampler)
     loaded = resolve_scenario(scenario, overrides=overrides, stress=stress)
     # the observations are read and checked now: a bad file must not cost a whole simulation first

@@ -24,13 +24,31 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import api, checks, numbers
+from . import api, checks, engine, numbers
 from .errors import InputError
 from .outputs import check_output, write_atomic
 from .result import Result
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Will the AI labs' projected earnings cover the compute they committed to?")
+
+
+def _version(value: bool) -> None:
+    if value:
+        import numba
+        import numpy
+
+        from ._version import __version__
+
+        print(f"risk {__version__} (numpy {numpy.__version__}, numba {numba.__version__}, "
+              f"python {sys.version.split()[0]})")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version (and numpy's, numba's, Python's) and exit.")) -> None:
+    """Will the AI labs' projected earnings cover the compute they committed to?"""
 priors_app = typer.Typer(no_args_is_help=True, help="Inspect the priors of a scenario.")
 app.add_typer(priors_app, name="priors")
 stress_app = typer.Typer(no_args_is_help=True, help="The shipped stress overlays.")
@@ -73,6 +91,8 @@ SchedulerOption = Annotated[Optional[str], typer.Option(
     "--scheduler", help="Run on this Dask scheduler, e.g. tcp://HOST:8786 (same numbers as here).")]
 ClusterOption = Annotated[Optional[str], typer.Option(
     "--cluster", help="Run on a local Dask cluster: local:N worker processes (same numbers as here).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No table, notes or progress: only errors "
+                                                                   "(and --json, --format csv or --out).")]
 AllowOutsideOption = Annotated[Optional[Path], typer.Option(
     "--allow-outside", help="A folder the definitions' output, history, scenario and overlay paths may also use "
                             "(by default they must stay inside the definition's folder).")]
@@ -174,9 +194,43 @@ def _results_table(result: Result) -> Table:
     row(f"even in {years[0]}", lambda s: f"{s.breakeven[str(years[0])]:.0%}")
     row(f"  by {middle}", lambda s: f"{sum(s.breakeven[str(y)] for y in years if y <= middle):.0%}")
     row(f"  never (to {years[-1]})", lambda s: f"{s.breakeven['none']:.0%}")
-    row("grade", lambda s: s.grade if s.grade_range[0] == s.grade_range[1]
+    row("bubble-risk grade", lambda s: s.grade if s.grade_range[0] == s.grade_range[1]
         else f"{s.grade} ({s.grade_range[0]}–{s.grade_range[1]})")
     return table
+
+
+def _print_rows(console: Console, title: str, header: list[str], rows: list[list[str]], *,
+                caption: str | None = None) -> None:
+    """A table when the terminal is wide enough for every full name and number, else one block per row.
+
+    Nothing is ever cut: at 80 columns (or in a pipe) each row prints its
+    name on a line of its own, then ``column value`` pairs packed into
+    lines, a value never split.  Cells are plain text (never markup).
+    """
+    widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
+    if sum(widths) + 3 * len(widths) + 1 <= console.width:
+        table = Table(title=title, box=box.SIMPLE_HEAD, caption=caption)
+        for i, column in enumerate(header):
+            table.add_column(Text(column), justify="left" if i == 0 else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(*[Text(str(cell)) for cell in row])
+        console.print(table)
+        return
+    console.print(Text(title, style="bold"))
+    room = max(20, console.width - 6)
+    for row in rows:
+        console.print(Text(f"  {row[0]}", style="bold"), soft_wrap=True)
+        line = ""
+        for column, cell in zip(header[1:], row[1:]):
+            piece = f"{column.strip()} {cell}" if column.strip() else str(cell)
+            if line and len(line) + 3 + len(piece) > room:
+                console.print(Text(f"    {line}"), soft_wrap=True)
+                line = ""
+            line = f"{line} · {piece}" if line else piece
+        if line:
+            console.print(Text(f"    {line}"), soft_wrap=True)
+    if caption:
+        console.print(Text(caption, style="dim"))
 
 
 class _Progress:
@@ -188,9 +242,10 @@ class _Progress:
     """
 
     def __init__(self, enabled: bool, unit: str = "draws", *, stream=None, threshold: float = 1.0,
-                 interval: float = 5.0):
+                 interval: float = 5.0, description: str = "simulating"):
         self.enabled = enabled
         self.unit = unit
+        self.description = description
         self.stream = sys.stderr if stream is None else stream
         self.live = self.stream.isatty()
         self.threshold = threshold
@@ -209,7 +264,7 @@ class _Progress:
         if not self.live:
             if self.last_line is None or now - self.last_line >= self.interval or done >= total:
                 self.last_line = now
-                print(f"simulating: {done:,}/{total:,} {self.unit} ({done / total:.0%}), "
+                print(f"{self.description}: {done:,}/{total:,} {self.unit} ({done / total:.0%}), "
                       f"{now - self.started:.1f} s", file=self.stream, flush=True)
             return
         if self.bar is None:
@@ -219,8 +274,8 @@ class _Progress:
                                 "{task.completed:,}/{task.total:,} " + self.unit, TimeElapsedColumn(),
                                 TimeRemainingColumn(), console=Console(file=self.stream), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("simulating", total=total)
-        self.bar.update(self.task, completed=done)
+            self.task = self.bar.add_task(self.description, total=total)
+        self.bar.update(self.task, completed=done, total=total)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -251,9 +306,20 @@ def simulate(
     cluster: ClusterOption = None,
     calibrations: CalibrationsOption = None,
     no_judgement: NoJudgementOption = False,
+    output_format: str = typer.Option("table", "--format", help="What stdout shows: table, json (as --json) or "
+                                                                "csv (the summary, one row per entity)."),
+    export: Optional[Path] = typer.Option(None, "--export", help="Also write summary, per-year bands and kept "
+                                                                 "draws (with --keep) as files into this folder."),
+    export_format: str = typer.Option("csv", "--export-format", help="csv or parquet (needs pyarrow)."),
+    keep: Optional[int] = typer.Option(None, "--keep", help="Keep this many draws, spread evenly over the run "
+                                                            "(for --export)."),
+    quiet: QuietOption = False,
 ) -> None:
     """Simulate a scenario: P(shortfall), funding gap, break-even and the bubble-risk grade."""
-    bar = _Progress(progress or sys.stderr.isatty())
+    if output_format not in ("table", "json", "csv"):
+        _fail(InputError(f"unknown format {output_format!r}", source="--format", allowed="table, json or csv"))
+    as_json = as_json or output_format == "json"
+    bar = _Progress(not quiet and (progress or sys.stderr.isatty()))
     try:
         n = parse_draws(draws)
         cap = parse_draws(max_draws) if max_draws is not None else None
@@ -261,16 +327,30 @@ def simulate(
         options = dict(overrides=_overrides(sets, scales, shifts), stress=stress, sampler=sampler,
                        replicates=replicates, target_mcse=target_mcse, target_rel_err=target_rel_err,
                        max_draws=cap, observations=observations, by_provider=_by_provider(by),
-                       judgement=not no_judgement, calibrations=calibrations)
+                       judgement=not no_judgement, calibrations=calibrations, keep=keep)
         loaded = checks.resolve_scenario(scenario, overrides=options["overrides"], stress=stress)
+        if export is not None:
+            from .export import check_format
+
+            check_format(export_format)
+            check_output(Path(export) / "summary.csv", source="--export")
+        _compile_notice(bar)
         with _on_cluster(scheduler, cluster, [loaded]) as client:
-            result = api.simulate(scenario, draws=n, seed=seed, threads=threads, progress=bar, client=client,
-                                  **options)
+            # the loaded scenario carries the overrides and overlays already
+            result = api.simulate(loaded, draws=n, seed=seed, threads=threads, progress=bar, client=client,
+                                  **dict(options, overrides=None, stress=None))
+        if export is not None:
+            result.export(export, format=export_format)
     except InputError as err:
         bar.close()
         _fail(err)
     bar.close()
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
+        return
+    if output_format == "csv":
+        _write_stdout(result.summary().to_csv())
+        return
+    if quiet:
         return
     console = Console()
     console.print(_results_table(result))
@@ -284,13 +364,15 @@ def simulate(
     if result.judgement is not None:
         _print_judgement(console, result)
     if result.providers is not None:
-        console.print(_provider_table(result))
+        _print_providers(console, result)
     if result.posterior is not None:
         console.print(_posterior_table(result))
     if result.stopping:
         stop = result.stopping
+        block = engine.BATCH_CHUNKS * result.chunk_size
         if stop["met"]:
-            console.print(f"[dim]target met after {stop['rounds']} round(s): {stop['draws']:,} draws.[/]")
+            console.print(f"[dim]target met after {stop['rounds']} round(s): {stop['draws']:,} draws (rounds "
+                          f"extend whole blocks of {block:,} draws, so that they resume the same draws).[/]")
         else:
             console.print(f"[bold yellow]target not met[/]: stopped at --max-draws {stop['max_draws']:,}; "
                           f"limiting: {stop['limiting']}", highlight=False)
@@ -353,6 +435,20 @@ def _check_run_options(seed, threads) -> None:
                          allowed="an integer >= 1")
 
 
+def _write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _compile_notice(bar) -> None:
+    """One line on stderr when this run compiles the kernels (first run after an install or a kernel change)."""
+    from ._cache import kernels_cached
+
+    if bar.enabled and not kernels_cached():
+        sys.stderr.write("compiling kernels (first run only, ~15-40 s; later runs start in about a second)\n")
+        sys.stderr.flush()
+
+
 def _emit_json(data: dict, *, out, as_json: bool) -> bool:
     """Write ``data`` as JSON to ``out`` (atomically) and, with ``--json``, to stdout; True when printed."""
     payload = json.dumps(data, indent=2, allow_nan=False, default=_json_default) + "\n"
@@ -413,7 +509,7 @@ def compare(
     if _emit_json(comparison.to_dict(), out=out, as_json=as_json):
         return
     console = Console()
-    console.print(_comparison_table(comparison))
+    _print_comparison(console, comparison)
     console.print(f"[dim]B − A on {comparison.a.draws:,} paired draws (seed {comparison.a.seed}); "
                   f"± is the paired Monte Carlo standard error from {comparison.groups} batch means; "
                   f"'pairing ×k' is the variance reduction against two independent runs.[/]")
@@ -427,25 +523,25 @@ def _by_provider(by) -> bool:
     return True
 
 
-def _provider_table(result) -> Table:
-    table = Table(title=f"who holds the bag: {result.scenario.name}, {result.draws:,} draws, seed {result.seed} "
-                        f"(present values, $B)")
-    for column in ("provider", "booked", "paid", "cancelled", "at risk ± se", "P(at risk)", "VaR95 / CVaR95",
-                   "invested", "round-trip share", "investment loss ± se"):
-        table.add_column(column, justify="left" if column == "provider" else "right")
+def _print_providers(console: Console, result) -> None:
+    rows = []
     for name, s in result.providers.items():
         p = s["p_revenue_at_risk"]
-        table.add_row(name, f"{s['revenue_booked_mean']:,.1f}", f"{s['revenue_paid_mean']:,.1f}",
-                      f"{s['revenue_cancelled_mean']:,.1f}",
-                      f"{s['revenue_at_risk_mean']:,.1f} ± {s['revenue_at_risk_mean_mcse']:,.1f}",
-                      f"{p['p']:.3f} ± {p['mcse']:.3f}",
-                      f"{s['revenue_at_risk_var95']:,.1f} / {s['revenue_at_risk_cvar95']:,.1f}",
-                      f"{s['invested_mean']:,.1f}",
-                      f"{s['round_trip_share_mean']:.1%} ± {s['round_trip_share_mcse']:.1%}",
-                      f"{s['investment_loss_mean']:,.1f} ± {s['investment_loss_mean_mcse']:,.1f}")
-    table.caption = ("at risk = payments owed but not made; cancelled = non-binding tranches dropped after notice; "
-                     "round trip = the provider's own investment coming back, pro rata to its funding share")
-    return table
+        rows.append([name, f"{s['revenue_booked_mean']:,.1f}", f"{s['revenue_paid_mean']:,.1f}",
+                     f"{s['revenue_cancelled_mean']:,.1f}",
+                     numbers.value(s["revenue_at_risk_mean"], s["revenue_at_risk_mean_mcse"]),
+                     numbers.probability(p["p"], p["mcse"], interval=p.get("ci95")),
+                     f"{s['revenue_at_risk_var95']:,.1f} / {s['revenue_at_risk_cvar95']:,.1f}",
+                     f"{s['invested_mean']:,.1f}",
+                     numbers.probability(s["round_trip_share_mean"], s["round_trip_share_mcse"], percent=True),
+                     numbers.value(s["investment_loss_mean"], s["investment_loss_mean_mcse"])])
+    _print_rows(console, f"who holds the bag: {result.scenario.name}, {result.draws:,} draws, seed {result.seed} "
+                         f"(present values, $B)",
+                ["provider", "booked", "paid", "cancelled", "at risk ± se", "P(at risk)", "VaR95 / CVaR95",
+                 "invested", "round-trip share", "investment loss ± se"], rows,
+                caption="at risk = payments owed but not made; cancelled = non-binding tranches dropped after "
+                        "notice; round trip = the provider's own investment coming back, pro rata to its funding "
+                        "share")
 
 
 @app.command()
@@ -476,7 +572,7 @@ def exposure(
         _fail(err)
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
         return
-    Console().print(_provider_table(result))
+    _print_providers(Console(), result)
 
 
 def _posterior_table(result) -> Table:
@@ -598,25 +694,19 @@ _METRIC_LABELS = {"p_shortfall": ("P(shortfall)", 4), "p_distress": ("P(distress
                   "funding_gap_mean": ("funding gap mean, $B", 1), "coverage_median": ("coverage median", 3)}
 
 
-def _comparison_table(comparison) -> Table:
+def _print_comparison(console: Console, comparison) -> None:
     from .paired import _label
 
-    table = Table(title=f"A = {_label(comparison.a)}\nB = {_label(comparison.b)}")
-    for column in ("", "A", "B", "B − A ± se", "95 % interval", "pairing", "verdict"):
-        table.add_column(column, justify="left" if column in ("", "verdict") else "right")
-    entity = None
+    rows = []
     for d in comparison.differences:
-        if d.entity != entity:
-            entity = d.entity
-            table.add_row(f"[bold]{entity}[/]", "", "", "", "", "", "")
         label, digits = _METRIC_LABELS[d.metric]
-        verdict = "[bold]distinguishable[/]" if d.distinguishable else "within MC noise"
-        table.add_row(f"  {label}", _fmt(d.a, digits), _fmt(d.b, digits),
-                      f"{d.difference:+,.{digits}f} ± {d.se:,.{digits}f}",
-                      f"[{d.ci95[0]:+,.{digits}f}, {d.ci95[1]:+,.{digits}f}]",
-                      f"×{d.variance_reduction:,.1f}" if math.isfinite(d.variance_reduction) else "exact",
-                      verdict)
-    return table
+        rows.append([f"{d.entity}: {label}", _fmt(d.a, digits), _fmt(d.b, digits),
+                     numbers.difference(d.difference, d.se),
+                     f"{d.ci95[0]:+,.{digits}f} to {d.ci95[1]:+,.{digits}f}",
+                     f"×{d.variance_reduction:,.1f}" if math.isfinite(d.variance_reduction) else "exact",
+                     "distinguishable" if d.distinguishable else "within MC noise"])
+    _print_rows(console, f"A = {_label(comparison.a)}\nB = {_label(comparison.b)}",
+                ["", "A", "B", "B − A ± se", "95 % interval", "pairing", "verdict"], rows)
 
 
 @app.command()
@@ -655,31 +745,23 @@ def sensitivity(
         return
     console = Console()
     title = f"{found.scenario.name} / {found.entity}: P(shortfall) {found.p_shortfall:.4f}, seed {found.seed}"
-    tornado = Table(title=f"Tornado ({found.draws:,} paired draws per pin): {title}")
-    for column in ("prior pinned at p10 → p90", "values", "P(shortfall)", "swing ± se", "median coverage",
-                   "swing ± se "):
-        tornado.add_column(column, justify="left" if column.startswith("prior") else "right")
-    for b in found.tornado[:top]:
-        tornado.add_row(b.prior, f"{b.low_value:.4g} → {b.high_value:.4g}",
-                        f"{b.p_shortfall_low:.4f} → {b.p_shortfall_high:.4f}",
-                        f"{b.p_shortfall_swing:+.4f} ± {b.p_shortfall_swing_se:.4f}",
-                        f"{b.coverage_median_low:.3f} → {b.coverage_median_high:.3f}",
-                        f"{b.coverage_median_swing:+.3f} ± {b.coverage_median_swing_se:.3f}")
-    console.print(tornado)
-    sobol = Table(title=f"Sobol indices of coverage (N = {found.sobol_draws:,}; 95 % bootstrap intervals)")
-    for column in ("input", "first order", "95 %", "total", "95 % "):
-        sobol.add_column(column, justify="left" if column == "input" else "right")
-    for index in found.sobol[:top]:
-        sobol.add_row(index.input, f"{index.first:.3f}", "[{:.3f}, {:.3f}]".format(*index.first_ci95),
-                      f"{index.total:.3f}", "[{:.3f}, {:.3f}]".format(*index.total_ci95))
-    console.print(sobol)
-    drivers = Table(title="Drivers of shortfall: each prior in shortfall vs covered draws")
-    for column in ("prior", "median | shortfall", "median | covered", "P(X_short > X_cov) ± se"):
-        drivers.add_column(column, justify="left" if column == "prior" else "right")
-    for d in found.drivers[:top]:
-        drivers.add_row(d.prior, f"{d.median_shortfall:.4g}", f"{d.median_covered:.4g}",
-                        f"{d.auc:.3f} ± {d.auc_se:.3f}")
-    console.print(drivers)
+    _print_rows(console, f"Tornado ({found.draws:,} paired draws per pin): {title}",
+                ["prior pinned at p10 → p90", "values", "P(shortfall)", "swing ± se", "median coverage",
+                 "swing ± se"],
+                [[b.prior, f"{b.low_value:.4g} → {b.high_value:.4g}",
+                  f"{b.p_shortfall_low:.4f} → {b.p_shortfall_high:.4f}",
+                  numbers.difference(b.p_shortfall_swing, b.p_shortfall_swing_se),
+                  f"{b.coverage_median_low:.3f} → {b.coverage_median_high:.3f}",
+                  numbers.difference(b.coverage_median_swing, b.coverage_median_swing_se)]
+                 for b in found.tornado[:top]])
+    _print_rows(console, f"Sobol indices of coverage (N = {found.sobol_draws:,}; 95 % bootstrap intervals)",
+                ["input", "first order", "95 %", "total", "95 % "],
+                [[index.input, f"{index.first:.3f}", "{:.3f}–{:.3f}".format(*index.first_ci95),
+                  f"{index.total:.3f}", "{:.3f}–{:.3f}".format(*index.total_ci95)] for index in found.sobol[:top]])
+    _print_rows(console, "Drivers of shortfall: each prior in shortfall vs covered draws",
+                ["prior", "median | shortfall", "median | covered", "P(X_short > X_cov) ± se"],
+                [[d.prior, f"{d.median_shortfall:.4g}", f"{d.median_covered:.4g}",
+                  numbers.probability(d.auc, d.auc_se)] for d in found.drivers[:top]])
     console.print(f"[dim]Swings are paired (every other input keeps its random numbers). "
                   f"0.5 in the last table means no influence. {found.wall_seconds:.1f} s.[/]")
 
@@ -700,18 +782,23 @@ def breakeven(
     scales: ScaleOption = None,
     shifts: ShiftOption = None,
     stress: StressOption = None,
+    progress: bool = typer.Option(False, "--progress", help="Show progress even when stderr is not a terminal."),
 ) -> None:
     """Reverse stress: how far one prior must move for P(shortfall) to reach a target."""
     from .reverse import breakeven as run_breakeven
 
+    bar = _Progress(progress or sys.stderr.isatty(), unit="evaluations", description="searching", threshold=0.0)
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
+        _compile_notice(bar)
         found = run_breakeven(scenario, prior=prior, target=target, entity=entity, percentile=percentile,
                               draws=n, seed=seed, threads=threads, overrides=_overrides(sets, scales, shifts),
-                              stress=stress)
+                              stress=stress, progress=bar)
     except InputError as err:
+        bar.close()
         _fail(err)
+    bar.close()
     if _emit_json(found.to_dict(), out=out, as_json=as_json):
         return
     console = Console()
@@ -735,6 +822,8 @@ def report(
     date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today, UTC)."),
     draws: Optional[str] = typer.Option(None, "--draws", "-n", help="Override the definition's draws."),
     allow_outside: AllowOutsideOption = None,
+    progress: bool = typer.Option(False, "--progress", help="Show progress even when stderr is not a terminal."),
+    quiet: QuietOption = False,
 ) -> None:
     """Write the PDF memo of a report definition, its JSON sidecar and a history row (atomically)."""
     import datetime as dt
@@ -749,7 +838,14 @@ def report(
             except ValueError:
                 raise InputError(f"'{date}' is not a date", source="--date", allowed="YYYY-MM-DD") from None
         n = parse_draws(draws) if draws is not None else None
-        run_report(load_definition(definition, allow_outside=allow_outside), out=out, day=day, draws=n)
+        bar = _Progress(not quiet and (progress or sys.stderr.isatty()), unit="steps", description="report",
+                        threshold=0.0)
+        _compile_notice(bar)
+        try:
+            run_report(load_definition(definition, allow_outside=allow_outside), out=out, day=day, draws=n,
+                       progress=bar, log=None if quiet else sys.stderr)
+        finally:
+            bar.close()
     except InputError as err:
         _fail(err)
     except ReportLocked as err:
@@ -849,6 +945,32 @@ def _validate_definition(path: Path) -> None:
                          f"'{definition.schedule}' (UTC), output {definition.output}"), soft_wrap=True)
 
 
+@priors_app.command("init")
+def priors_init(
+    name: Path = typer.Argument(..., help="The new scenario file, e.g. my-view.toml."),
+    base: str = typer.Option("default", "--from", help="The shipped scenario to start from (default, article-2025)."),
+) -> None:
+    """Start a scenario of your own from a shipped one: a copy to edit, validated, never over an existing file."""
+    from .scenario.common import read_input
+    from .scenario.schema import EMBEDDED, resolve
+
+    try:
+        if base not in EMBEDDED:
+            raise InputError(f"no shipped scenario {base!r}", source="--from", allowed=", ".join(EMBEDDED))
+        target = Path(str(name) if str(name).endswith(".toml") else f"{name}.toml")
+        if target.exists() or target.is_symlink():
+            raise InputError("the file exists already", source=str(target),
+                             allowed="a new file name (this command never overwrites)")
+        check_output(target, source=str(target))
+        text = read_input(resolve(base), what="scenario").decode("utf-8")
+        header = (f"# Started from the shipped scenario '{base}' (risk priors init). Edit the priors; keep each\n"
+                  f"# one's source. `risk validate {target}` checks it, `risk simulate {target}` runs it.\n")
+        write_atomic(target, header + text, source=str(target))
+    except InputError as err:
+        _fail(err)
+    Console().print(Text(f"wrote {target} (from {base}); next: risk validate {target}"), soft_wrap=True)
+
+
 @priors_app.command("show")
 def priors_show(
     scenario: Optional[str] = typer.Argument(None, help="Scenario file or embedded name."),
@@ -856,6 +978,7 @@ def priors_show(
     scales: ScaleOption = None,
     shifts: ShiftOption = None,
     stress: StressOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """List every prior with its family, 5 / 50 / 95 % values and source (after overrides)."""
     from .scenario import load_scenario
@@ -864,6 +987,15 @@ def priors_show(
         loaded = load_scenario(scenario, overrides=_overrides(sets, scales, shifts), stress=stress)
     except InputError as err:
         _fail(err)
+    if as_json:
+        rows = []
+        for path, prior in loaded.priors():
+            p05, p50, p95 = (float(v) for v in prior.ppf([0.05, 0.5, 0.95]))
+            rows.append({"prior": path, "family": prior.family, "params": prior.params, "p5": p05, "p50": p50,
+                         "p95": p95, "source": prior.source})
+        _write_stdout(json.dumps({"scenario": loaded.name, "source": loaded.source, "changes": list(loaded.changes),
+                                  "priors": rows}, indent=2, default=_json_default) + "\n")
+        return
     changed = f" + {', '.join(loaded.changes)}" if loaded.changes else ""
     table = Table(title=f"priors of {loaded.name}{changed} ({loaded.source})")
     for column in ("prior", "family", "5 %", "50 %", "95 %", "source"):

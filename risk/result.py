@@ -409,6 +409,12 @@ class Result:
 
         return plot_breakeven(self, ax=ax)
 
+    def export(self, folder, *, format: str = "csv") -> list:
+        """Write the summary, per-year bands and kept draws as CSV or Parquet files in ``folder`` (``risk.export``)."""
+        from .export import export
+
+        return export(self, folder, format=format)
+
     def _repr_html_(self) -> str:
         from .labelled import result_html
 

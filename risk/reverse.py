@@ -74,7 +74,7 @@ class Breakeven:
 def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, entity: str | None = None,
               percentile: int = 50, draws: int = 200_000, seed: int | None = None,
               threads: int | None = None, overrides: dict | None = None, stress=None,
-              tolerance: float = 1e-4) -> Breakeven:
+              tolerance: float = 1e-4, progress=None) -> Breakeven:
     """Find the value of a prior's percentile that brings ``p_shortfall`` to ``target``.
 
     Parameters
@@ -96,6 +96,9 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
         As in :func:`risk.simulate`; overrides and overlays apply first.
     tolerance : float, default 1e-4
         Stop when the bracket is narrower than this share of the prior's 10-90 % range.
+    progress : callable, optional
+        Called as ``progress(evaluations, expected)`` after each evaluation
+        (``expected`` is an estimate: a bracket, a bisection to ``tolerance``, a slope).
 
     Returns
     -------
@@ -136,12 +139,16 @@ def breakeven(scenario: str | Path | None = None, *, prior: str, target: float, 
     key = f"{prior}.p{percentile}"
     cache: dict[float, float] = {}
 
+    expected = 8 + math.ceil(math.log2(1.0 / tolerance)) + 2  # bracket + bisection + slope, about
+
     def p_at(value: float) -> float:
         if value not in cache:
             # the compiled model is reused: only the moved prior's spec rows (and its table) change
             moved = with_changes(base, overrides=[_set(key, value)])
             result = engine.run(moved_model(base, compiled, moved), draws=draws, seed=seed, threads=threads)
             cache[value] = float(result.counts[e, C_SHORTFALL] / draws)
+            if progress is not None:
+                progress(len(cache), max(expected, len(cache) + 1))
         return cache[value]
 
     result = Breakeven(scenario=base.name, prior=prior, percentile=percentile, entity=entity, target=target,

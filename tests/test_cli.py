@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+import risk
 from risk.cli import _Progress, parse_draws
 from risk.errors import InputError
 
@@ -205,3 +206,105 @@ def test_error_messages_print_square_brackets_as_text(tmp_path):
     assert proc.returncode == 2 and "[companies.<name>]" in proc.stderr
     proc = _risk("simulate", "--set", "companies.[/b].revenue0=5", "--draws", "10", cwd=tmp_path)
     assert proc.returncode == 2 and "[/b]" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_version_completion_and_quiet(tmp_path, small_scenario_file):
+    proc = _risk("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith(f"risk {risk.__version__} (numpy ")
+    assert "--install-completion" in _risk("--help", cwd=tmp_path).stdout
+    proc = _risk("simulate", str(small_scenario_file), "-n", "2000", "--seed", "1", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+
+
+def test_priors_init_copies_a_shipped_scenario_and_never_overwrites(tmp_path):
+    proc = _risk("priors", "init", "mine", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "mine.toml").read_text()
+    assert text.startswith("# Started from the shipped scenario 'default'")
+    assert _risk("validate", "mine.toml", cwd=tmp_path).returncode == 0
+    again = _risk("priors", "init", "mine.toml", cwd=tmp_path)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    assert (tmp_path / "mine.toml").read_text() == text
+    assert _risk("priors", "init", "x", "--from", "nope", cwd=tmp_path).returncode == 2
+
+
+def test_a_scenario_from_standard_input_equals_the_file(tmp_path, small_scenario_file):
+    args = ["-n", "2000", "--seed", "3", "--json"]
+    from_file = json.loads(_risk("simulate", str(small_scenario_file), *args, cwd=tmp_path).stdout)
+    piped = subprocess.run([sys.executable, "-m", "risk", "simulate", "-", *args], input=small_scenario_file.read_text(),
+                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert piped.returncode == 0, piped.stderr
+    from_stdin = json.loads(piped.stdout)
+    for payload in (from_file, from_stdin):
+        payload.pop("provenance")
+    assert from_stdin == from_file
+    empty = subprocess.run([sys.executable, "-m", "risk", "simulate", "-"], input="", capture_output=True, text=True,
+                           cwd=tmp_path, timeout=300)
+    assert empty.returncode == 2 and "no scenario on standard input" in empty.stderr
+
+
+def test_priors_show_json(tmp_path, small_scenario_file):
+    proc = _risk("priors", "show", str(small_scenario_file), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    revenue = next(p for p in found["priors"] if p["prior"] == "companies.alpha.revenue0")
+    assert revenue["p5"] < revenue["p50"] < revenue["p95"] and revenue["family"]
+
+
+def test_format_csv_and_export(tmp_path, small_scenario_file):
+    import csv
+
+    args = [str(small_scenario_file), "-n", "4000", "--seed", "1"]
+    proc = _risk("simulate", *args, "--format", "csv", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    payload = json.loads(_risk("simulate", *args, "--json", cwd=tmp_path).stdout)
+    assert [row["entity"] for row in rows] == ["alpha", "beta", "sector"]
+    assert float(rows[2]["p_shortfall"]) == payload["sector"]["p_shortfall"]
+    proc = _risk("simulate", *args, "--export", str(tmp_path / "tables"), "--keep", "50", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "tables").iterdir()) == ["draws.csv", "priors.csv", "summary.csv",
+                                                                       "years.csv"]
+    draws = list(csv.DictReader(io.StringIO((tmp_path / "tables" / "draws.csv").read_text())))
+    assert len(draws) == 50 * 3 and {"coverage", "funding_gap", "breakeven_year"} <= set(draws[0])
+    years = list(csv.DictReader(io.StringIO((tmp_path / "tables" / "years.csv").read_text())))
+    assert {row["quantity"] for row in years} >= {"revenue", "earnings", "compute_cost"}
+    bad = _risk("simulate", *args, "--format", "xml", cwd=tmp_path)
+    assert bad.returncode == 2 and "--format" in bad.stderr
+
+
+def test_compile_notice_when_the_kernels_are_not_cached(tmp_path, monkeypatch, capsys):
+    from risk import _cache
+    from risk import cli as risk_cli
+
+    compiled = tmp_path / "kernels_abc" / "simulate.run_batch-323.py311.1.nbc"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not _cache.kernels_cached()
+    risk_cli._compile_notice(risk_cli._Progress(True))
+    assert "compiling kernels (first run only" in capsys.readouterr().err
+    compiled.parent.mkdir()
+    compiled.write_bytes(b"")
+    assert _cache.kernels_cached()
+    risk_cli._compile_notice(risk_cli._Progress(True))
+    assert capsys.readouterr().err == ""
+
+
+def test_report_and_breakeven_show_progress_in_a_pipe(tmp_path, small_scenario_file):
+    definition = tmp_path / "memo.toml"
+    definition.write_text(f'title = "T"\nscenario = "{small_scenario_file}"\nstress = []\ndraws = 4000\nseed = 1\n'
+                          'sections = ["cover", "methodology"]\noutput = "out"\nschedule = "0 7 * * MON"\n')
+    proc = _risk("report", str(definition), "--progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "report: 2/2 steps (100%)" in proc.stderr
+    proc = _risk("breakeven", str(small_scenario_file), "--prior", "companies.alpha.revenue0", "--target", "0.5",
+                 "-n", "4000", "--seed", "1", "--progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "searching:" in proc.stderr and "evaluations" in proc.stderr
+
+
+def test_a_target_error_starts_near_the_asked_draws(tmp_path, small_scenario_file):
+    proc = _risk("simulate", str(small_scenario_file), "-n", "1e4", "--target-mcse", "0.05", "--seed", "1",
+                 "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    stopping = json.loads(proc.stdout)["stopping"]
+    assert stopping["met"] and stopping["draws"] < 20_000  # not 16 x 65536

@@ -57,7 +57,7 @@ class ReportRun:
 
 def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | None = None,
                day: dt.date | None = None, draws: int | None = None, driver_draws: int | None = None,
-               log=sys.stderr) -> ReportRun:
+               log=sys.stderr, progress=None) -> ReportRun:
     """Run one report: PDF + JSON sidecar + history row, atomically, under a lock.
 
     Parameters
@@ -73,6 +73,9 @@ def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | N
         Override the definition's draw counts (quick runs, tests).
     log : file, optional
         Where the one-line log goes (also appended to ``<output>/report.log``).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each stage (simulation, each
+        stress overlay, each driver entity, rendering).
 
     Raises
     ------
@@ -108,11 +111,14 @@ def run_report(definition: str | Path | ReportDefinition, *, out: str | Path | N
         # the lock's holder is this run: temporaries of this report that are left are from killed runs
         outputs.remove_stale(definition.output, [pdf_path.name, json_path.name], older_than=0)
         warnings = history.check(definition.history, source=definition.source)
-        data, result, sensitivities = content.compute(definition, day=day, draws=draws, driver_draws=driver_draws)
+        data, result, sensitivities = content.compute(definition, day=day, draws=draws, driver_draws=driver_draws,
+                                                      progress=progress)
         from . import pdf
 
         document = io.BytesIO()
         pdf.render(document, data, result, sensitivities, definition)
+        if progress is not None:
+            progress(data["stages"], data["stages"])
         sidecar = json.dumps(json_ready(data), indent=2, allow_nan=False) + "\n"
         with history.transaction(definition.history) as connection:
             history.replace_run(connection, report=definition.name, day=day.isoformat(),

@@ -60,6 +60,18 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
     last = runs[-1] if runs else None
     seed = definition.seed_for(day, previous=last["seed"] if last else None)
     sections = set(definition.sections)
+    drivers_of = (definition.driver_entities or tuple(c.name for c in resolve_scenario(definition.scenario).companies)
+                  if "drivers" in sections else ())
+    # the stages a progress display counts: the simulation, the stress table, each driver entity, rendering
+    stages = 2 + (1 if "stress" in sections and definition.stress else 0) + len(drivers_of)
+    done = 0
+
+    def advance():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, stages)
+
     scenario = resolve_scenario(definition.scenario)
     observed = _observations(definition, scenario)
     result = api.simulate(scenario, draws=draws, seed=seed, by_provider="providers" in sections,
@@ -67,9 +79,11 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
     result_dict = result.to_dict()
     n_drivers = driver_draws or definition.driver_draws
     inputs = inputs_of(definition, result, draws=draws, driver_draws=n_drivers)
+    advance()
     stress_rows = []
-    if "stress" in sections:
+    if "stress" in sections and definition.stress:
         comparisons = compare_stresses(definition.scenario, definition.stress, draws=draws, seed=seed)
+        advance()
         for overlay, comparison in comparisons.items():
             stress_rows.append({
                 "overlay": overlay,
@@ -82,6 +96,7 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
         for entity in entities:
             sensitivities[entity] = sensitivity(definition.scenario, entity=entity, draws=n_drivers,
                                                 sobol_draws=max(100, n_drivers // 10), seed=seed, bootstrap=50)
+            advance()
     changes = history.changes_since(last, result_dict)
     trend = [{"day": run["day"], "entity": name, "p_shortfall": row["p_shortfall"],
               "p_shortfall_mcse": row["p_shortfall_mcse"]}
@@ -104,6 +119,7 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
         "summary": summary_sentences(result_dict, stress_rows, drivers, changes,
                                      labels={c.name: c.label for c in result.scenario.companies}),
         "seconds": time.perf_counter() - start,
+        "stages": stages,
     }
     return data, result, sensitivities
 

@@ -52,6 +52,20 @@ def read_input(path: str | Path, *, what: str) -> bytes:
     return data
 
 
+def read_stdin(*, what: str) -> bytes:
+    """Standard input's bytes, bounded like a file (``read_input``)."""
+    import sys
+
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"the {what} on standard input is larger than {MAX_FILE_BYTES // 2**20} MiB",
+                         source="<stdin>", allowed=f"at most {MAX_FILE_BYTES // 2**20} MiB")
+    if not data.strip():
+        raise InputError(f"no {what} on standard input", source="<stdin>",
+                         allowed=f"pipe a TOML {what} in: cat my.toml | risk simulate -")
+    return data
+
+
 def _nesting(value) -> int:
     """How deeply tables and arrays nest in a parsed document (iterative: no recursion to exhaust)."""
     deepest, stack = 0, [(value, 0)]

@@ -22,7 +22,7 @@ from .._cache import scenario_cache_dir
 from ..errors import InputError, InputErrors
 from . import judgement as jm
 from . import overrides as ov
-from .common import embedded_path, read_input, reject_unknown, toml_document, unknown_keys
+from .common import embedded_path, read_input, read_stdin, reject_unknown, toml_document, unknown_keys
 from .display import scenario_html, scenario_text
 from .distributions import Prior, _finite, parse_prior
 
@@ -242,8 +242,9 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
     Parameters
     ----------
     scenario : str or pathlib.Path, optional
-        A TOML file, or the name of an embedded scenario (``"default"``,
-        ``"article-2025"``).  Default: the embedded default.
+        A TOML file, the name of an embedded scenario (``"default"``,
+        ``"article-2025"``), or ``"-"``: TOML read from standard input.
+        Default: the embedded default.
     overrides : dict or sequence of Override, optional
         ``{key path: value | Scale(factor) | Shift(delta)}`` (see
         ``risk.scenario.overrides``), applied after the overlays.
@@ -260,10 +261,13 @@ def load_scenario(scenario: str | Path | None = None, *, overrides=None, stress=
     risk.errors.InputError
         Naming the file (or the override), the key, the problem and what is allowed.
     """
-    path = resolve(scenario)
-    data = read_input(path, what="scenario")
-    doc = toml_document(data, source=str(path))
-    return _changed(doc, source=str(path), sha256=hashlib.sha256(data).hexdigest(), earlier=(),
+    if str(scenario) == "-":  # the scenario on standard input (a pipe from a generator script, say)
+        data, source = read_stdin(what="scenario"), "<stdin>"
+    else:
+        path = resolve(scenario)
+        data, source = read_input(path, what="scenario"), str(path)
+    doc = toml_document(data, source=source)
+    return _changed(doc, source=source, sha256=hashlib.sha256(data).hexdigest(), earlier=(),
                     overrides=overrides, stress=stress)
 
 
