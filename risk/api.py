@@ -194,7 +194,9 @@ def simulate(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
                                         "they may have set its priors already, and then count twice. "
                                         + result.posterior.warning).strip()
     if keep is not None:
-        total = accumulators.draws
+        # a two-level run's accumulators count inner draws (draws / calibrations); kept draws are of the central
+        # calibration, a sample of as many draws as were asked for
+        total = draws if judged else accumulators.draws
         count = min(keep, total)
         indices = ((np.arange(count) + 0.5) * (total / count)).astype(np.int64)
         result.kept = engine.record(compiled, z_keys=engine.score_keys(compiled, seed), indices=indices,

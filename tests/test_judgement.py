@@ -164,3 +164,13 @@ def test_an_override_of_a_judged_key_drops_that_judgement(judged):
     # ... a shift or scale entry composes with it and stays
     scenario = risk.load_scenario(judged, overrides={"companies.beta.price_decline": 0.2})
     assert "companies.beta.price_decline" in scenario.judgement.labels
+
+
+def test_a_judged_run_keeps_as_many_draws_as_asked(small_scenario_file, tmp_path):
+    # kept draws are of the central calibration: not capped at the inner draws per calibration
+    judged = tmp_path / "judged.toml"
+    judged.write_text(small_scenario_file.read_text() + '\n[judgement]\n"companies.*.revenue0" = '
+                      '{ op = "scale", dist = "lognormal", p5 = 0.8, p95 = 1.25, source = "test" }\n')
+    result = risk.simulate(judged, draws=16_000, seed=2, calibrations=16, keep=2000)
+    assert result.judgement["draws_per_calibration"] == 1000
+    assert len(result.kept.draw_index) == 2000 and result.kept.draw_index.max() < 16_000
