@@ -7,13 +7,20 @@ and the floor: ns per draw for only generating that draw's random variates;
 then each sampler's variance-reduction factor (mc, antithetic, rqmc) on
 ``p_shortfall`` and the mean funding gap.
 
-    python benchmarks/bench_simulate.py [--draws 1e7] [--numpy-draws 1e6] [--big] [--repeats 3]
+    python benchmarks/bench_simulate.py [--draws 1e7] [--numpy-draws 1e6] [--big] [--repeats 3] [--isa avx2]
 
 ``--big`` also runs 1e8 draws to show that peak memory does not grow.  The
 warm and start-up times are the median of ``--repeats`` runs, printed with
 each run's time (the machine is shared and noisy).
 Each ``risk simulate`` runs in its own process (whole-process wall time and
 peak RSS, as a user sees them); the numpy baseline runs in this process.
+
+``--isa avx2`` measures the code an AVX2-only CPU (Zen 2/3, most Intel client
+CPUs) would run, on an AVX-512 host: numba compiles for ``znver3`` with every
+AVX-512 feature off (``NUMBA_CPU_NAME``, ``NUMBA_CPU_FEATURES``) and numpy's
+dispatch skips its AVX-512 kernels (``NPY_DISABLE_CPU_FEATURES``).  The
+instruction mix is AVX2's; caches, clocks and the execution units stay the
+host's, so it is labelled "emulated", not a measurement of an AVX2 machine.
 """
 
 from __future__ import annotations
@@ -217,6 +224,24 @@ def numpy_model(scenario, draws: int, chunk: int, seed: int) -> dict:
     return {"p_shortfall": n_short / draws, "p_default": n_default / draws, "gap_mean": gap_sum / draws}
 
 
+NUMPY_AVX512 = ("AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR AVX512_KNL AVX512_KNM "
+                "AVX512VL AVX512BW AVX512DQ AVX512VNNI AVX512IFMA AVX512VBMI AVX512VBMI2 AVX512BITALG "
+                "AVX512VPOPCNTDQ AVX512BF16 AVX512FP16")
+
+
+def avx2_environment() -> dict:
+    """Environment that makes numba emit AVX2 code (and numpy skip AVX-512) on this host."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    features = []
+    for name, on in llvm.get_host_cpu_features().items():
+        wide = name.startswith(("avx512", "avx10", "amx", "avxvnni", "avxifma", "avxneconvert")) or name == "evex512"
+        features.append(("+" if on and not wide else "-") + name)
+    return {"NUMBA_CPU_NAME": "znver3", "NUMBA_CPU_FEATURES": ",".join(sorted(features)),
+            "NPY_DISABLE_CPU_FEATURES": NUMPY_AVX512}
+
+
 def cpu_name() -> str:
     """The CPU's model name and the instruction set numba compiles for (hosts differ: AVX-512 here, AVX2 there)."""
     name = "unknown CPU"
@@ -232,6 +257,10 @@ def cpu_name() -> str:
         target = llvm.get_host_cpu_name()
     except Exception:  # noqa: BLE001 (the name is a label; the benchmark runs without it)
         target = "?"
+    if os.environ.get("NUMBA_CPU_NAME"):
+        wide = "+avx512f" in os.environ.get("NUMBA_CPU_FEATURES", "+avx512f")
+        target = (f"{os.environ['NUMBA_CPU_NAME']}, {'AVX-512' if wide else 'AVX2'} code emulated on a {target} "
+                  f"host")
     return f"{name} (numba target {target})"
 
 
@@ -295,7 +324,12 @@ def main() -> None:
     parser.add_argument("--against", metavar="PYTHON",
                         help="the python of another install of risk (e.g. the previous release in its own venv): "
                              "its warm runs alternate with this one's, and the ratio is printed")
+    parser.add_argument("--isa", choices=("native", "avx2"), default="native",
+                        help="avx2: the code an AVX2-only CPU runs, emulated on this host (see the module docstring)")
     args = parser.parse_args()
+    if args.isa == "avx2" and not os.environ.get("NUMBA_CPU_NAME"):
+        # numpy reads NPY_DISABLE_CPU_FEATURES at import: start again in an environment that has it
+        os.execve(sys.executable, [sys.executable, *sys.argv], dict(os.environ, **avx2_environment()))
     draws = int(float(args.draws))
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, python {sys.version.split()[0]}")
     if args.against:
