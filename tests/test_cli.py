@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import risk
+from risk import numbers
 from risk.cli import _Progress, parse_draws
 from risk.errors import InputError
 
@@ -308,3 +309,34 @@ def test_a_target_error_starts_near_the_asked_draws(tmp_path, small_scenario_fil
     assert proc.returncode == 0, proc.stderr
     stopping = json.loads(proc.stdout)["stopping"]
     assert stopping["met"] and stopping["draws"] < 20_000  # not 16 x 65536
+
+
+def test_at_80_columns_every_name_and_number_is_printed_whole(tmp_path, small_scenario_file):
+    # each table in a pipe at 80 columns: the JSON's numbers, formatted as the table formats them, all appear
+    def run(*args):
+        env = dict(os.environ, COLUMNS="80")
+        proc = subprocess.run([sys.executable, "-m", "risk", *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert "…" not in proc.stdout  # rich's ellipsis: something was cut
+        return proc.stdout
+
+    common = [str(small_scenario_file), "-n", "20000", "--seed", "1"]
+    table = run("simulate", *common, "--no-judgement")
+    payload = json.loads(run("simulate", *common, "--no-judgement", "--json"))
+    for name, stats in dict(payload["companies"], sector=payload["sector"]).items():
+        assert name in table
+        assert numbers.probability(stats["p_shortfall"], stats["p_shortfall_mcse"],
+                                   interval=stats["p_shortfall_ci95"]) in table
+        assert numbers.value(stats["funding_gap_mean"], stats["funding_gap_mean_mcse"]) in table
+    found = json.loads(run("sensitivity", *common, "--sobol-draws", "2000", "--json"))
+    text = run("sensitivity", *common, "--sobol-draws", "2000")
+    for bar in found["tornado"][:15]:
+        assert bar["prior"] in text  # full prior names, not "companies…"
+    exposure = run("exposure", *common)
+    totals = json.loads(run("exposure", *common, "--json"))["providers"]
+    for provider, stats in totals.items():
+        assert provider in exposure and f"{stats['revenue_booked_mean']:,.1f}" in exposure
+    verdicts = run("compare", str(small_scenario_file), str(small_scenario_file), "--scale-b",
+                   "companies.*.revenue0=1.1", "-n", "20000", "--seed", "1")
+    assert "distinguishable" in verdicts or "within MC noise" in verdicts
