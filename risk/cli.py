@@ -982,6 +982,7 @@ def priors_show(
 ) -> None:
     """List every prior with its family, 5 / 50 / 95 % values and source (after overrides)."""
     from .scenario import load_scenario
+    from .scenario.schema import referenced_sources
 
     try:
         loaded = load_scenario(scenario, overrides=_overrides(sets, scales, shifts), stress=stress)
@@ -994,7 +995,8 @@ def priors_show(
             rows.append({"prior": path, "family": prior.family, "params": prior.params, "p5": p05, "p50": p50,
                          "p95": p95, "source": prior.source})
         _write_stdout(json.dumps({"scenario": loaded.name, "source": loaded.source, "changes": list(loaded.changes),
-                                  "priors": rows}, indent=2, default=_json_default) + "\n")
+                                  "priors": rows, "sources": referenced_sources(loaded)}, indent=2,
+                                 default=_json_default) + "\n")
         return
     changed = f" + {', '.join(loaded.changes)}" if loaded.changes else ""
     table = Table(title=f"priors of {loaded.name}{changed} ({loaded.source})")
@@ -1002,8 +1004,14 @@ def priors_show(
         table.add_column(column, justify="right" if "%" in column else "left", overflow="fold")
     for path, prior in loaded.priors():
         p05, p50, p95 = prior.ppf([0.05, 0.5, 0.95])
-        table.add_row(path, prior.family, f"{p05:.4g}", f"{p50:.4g}", f"{p95:.4g}", prior.source)
-    Console().print(table)
+        table.add_row(Text(path), prior.family, f"{p05:.4g}", f"{p50:.4g}", f"{p95:.4g}", Text(prior.source))
+    console = Console()
+    console.print(table)
+    cited = referenced_sources(loaded)
+    if cited:
+        console.print(Text("Sources cited (the file's [sources] table):", style="bold"))
+        for label, text in cited.items():
+            console.print(Text(f"  {label}: {text}"), soft_wrap=False)
 
 
 def main() -> None:

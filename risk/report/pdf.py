@@ -20,6 +20,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from .. import numbers
 from ..grade import GAP_SHARE_BOUNDS, GRADES, P_SHORTFALL_BOUNDS
+from ..scenario.schema import referenced_sources
 from .content import percent
 
 CHART_DPI = 150
@@ -395,8 +396,14 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
             p05, p50, p95 = prior.ppf([0.05, 0.5, 0.95])
             rows.append([Paragraph(escape(path.replace("companies.", "")), SMALL), prior.family, f"{p05:.4g}", f"{p50:.4g}",
                          f"{p95:.4g}", Paragraph(escape(prior.source or ""), SMALL)])
-        story += [_table(rows, widths=[5.2 * cm, 2 * cm, 1.5 * cm, 1.5 * cm, 1.5 * cm, 5.3 * cm], long=True),
-                  PageBreak()]
+        story.append(_table(rows, widths=[5.2 * cm, 2 * cm, 1.5 * cm, 1.5 * cm, 1.5 * cm, 5.3 * cm], long=True))
+        cited = referenced_sources(result.scenario)
+        if cited:
+            story += [Paragraph("Sources cited", STYLES["Heading3"]),
+                      _table([["reference", "primary sources"]]
+                             + [[label, Paragraph(escape(text), SMALL)] for label, text in cited.items()],
+                             widths=[2 * cm, 15 * cm], long=True)]
+        story.append(PageBreak())
     if "methodology" in sections:
         provenance = out["provenance"]
         story += [_heading("Methodology and provenance"),

@@ -80,7 +80,10 @@ DOMAINS = {
     "amount": (0.0, math.inf, False, True, "$B >= 0 (an investment)"),
 }
 TOP_KEYS = ("name", "description", "as_of", "start_year", "horizon", "discount_rate", "financing_rate",
-            "equity_recovery", "demand_correlation", "funding_market", "companies", "correlation", "judgement")
+            "equity_recovery", "demand_correlation", "funding_market", "companies", "correlation", "judgement",
+            "sources")
+# a reference a prior's source text makes to the file's [sources] table: "§1A", "§6"
+SOURCE_REFERENCE = re.compile(r"§\d+[A-Z]?")
 FUNDING_KEYS = FUNDING_PRIORS + ("note",)
 COMPANY_KEYS = COMPANY_PRIORS + ("label", "contracts", "investments")
 CONTRACT_KEYS = ("kind", "provider", "capacity_gw", "note", "binding_gw", "notice_years") + CONTRACT_PRIORS
@@ -162,6 +165,9 @@ class Scenario:
     judgement : Judgement or None
         The ``[judgement]`` table: hyper-priors over the calibration
         (``risk.scenario.judgement``), or None.
+    sources : dict
+        The ``[sources]`` table: what a reference such as ``§1A`` in a
+        prior's source stands for (the primary sources, with their dates).
     document : dict
         The validated TOML document (after overrides): what further changes
         (``with_changes``) and a calibration's overrides (without its
@@ -184,6 +190,7 @@ class Scenario:
     financing_rate: Prior | None = None
     funding_market: dict | None = None
     judgement: jm.Judgement | None = None
+    sources: dict = dataclasses.field(default_factory=dict)
     document: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
@@ -679,6 +686,7 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
     reject_unknown(doc, TOP_KEYS, key="", source=source)
     core = {key: value for key, value in doc.items() if key != "judgement"}
     scenario = _build_core(core, source=source, sha256=sha256)
+    scenario = dataclasses.replace(scenario, sources=_sources(doc.get("sources", {}), source))
     if "judgement" not in doc:
         return dataclasses.replace(scenario, document=doc)
     judgement = jm.parse_judgement(doc["judgement"], source=source)
@@ -689,6 +697,33 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
                          source=source)
         _remember(checked)
     return dataclasses.replace(scenario, judgement=judgement, document=doc)
+
+
+def _sources(raw, source: str) -> dict:
+    """The ``[sources]`` table: ``"§1A" = "primary sources, with dates"``; every reference any text of the
+    file makes to one of its labels resolves here (``referenced_sources``)."""
+    if not isinstance(raw, dict):
+        raise InputError("expected a table [sources]", source=source, key="sources",
+                         allowed='[sources] with "§1A" = "title, outlet, date; ..." entries')
+    for label, text in raw.items():
+        if not SOURCE_REFERENCE.fullmatch(label) or not isinstance(text, str) or not text.strip():
+            raise InputError(f"{label!r} = {text!r} is not a source entry", source=source, key=f"sources.{label}",
+                             allowed='"§<section>" = "the primary sources it stands for, with dates"')
+    return dict(raw)
+
+
+def referenced_sources(scenario: Scenario) -> dict:
+    """The ``[sources]`` entries that the scenario's priors, judgement entries and views cite, by label."""
+    found = {}
+    texts = [prior.source or "" for _, prior in scenario.priors()]
+    if scenario.judgement is not None:
+        texts += [entry.source or "" for entry in scenario.judgement.entries]
+        texts += [view.source or "" for view in scenario.judgement.views]
+    for text in texts:
+        for label in SOURCE_REFERENCE.findall(text):
+            if label in scenario.sources:
+                found.setdefault(label, scenario.sources[label])
+    return dict(sorted(found.items()))
 
 
 def core_document(scenario: Scenario) -> dict:

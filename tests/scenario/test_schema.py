@@ -131,3 +131,28 @@ def test_structural_mistakes_of_one_company_are_listed_together(small_scenario_t
     keys = {err.key for err in caught.value.errors}
     assert {"companies.alpha.revnue", "companies.beta.contracts.gpu.notice_years"} <= keys
     assert any(key.endswith(".kind") for key in keys)
+
+
+@pytest.mark.parametrize("name", ["default", "article-2025"])
+def test_every_section_reference_of_a_shipped_scenario_resolves_in_the_file(name):
+    # the research file is not shipped: what "§1A" stands for must be in the scenario file itself
+    import re
+
+    from risk.scenario.schema import SOURCE_REFERENCE, referenced_sources
+
+    text = embedded_path(name).read_text()
+    scenario = risk.load_scenario(name)
+    cited = set(SOURCE_REFERENCE.findall(text.split("[sources]")[0]))
+    assert cited and cited <= set(scenario.sources)
+    assert set(referenced_sources(scenario)) == cited
+    for label in cited:  # each names primary sources with dates
+        assert re.search(r"(19|20)\d\d", scenario.sources[label]) or label in ("§5", "§6")
+
+
+@pytest.mark.parametrize("entry", ['"§1A" = ""', 'sources = "x"', '"1A" = "a source, 2026"'])
+def test_a_bad_sources_table_is_refused(small_scenario_text, entry):
+    text = small_scenario_text + (f"\n{entry}\n" if entry.startswith("sources") else f"\n[sources]\n{entry}\n")
+    if entry.startswith("sources"):
+        text = entry + "\n" + small_scenario_text
+    with pytest.raises(InputError, match="sources"):
+        parse_scenario(text)
