@@ -762,8 +762,13 @@ def sensitivity(
                 ["prior", "median | shortfall", "median | covered", "P(X_short > X_cov) ± se"],
                 [[d.prior, f"{d.median_shortfall:.4g}", f"{d.median_covered:.4g}",
                   numbers.probability(d.auc, d.auc_se)] for d in found.drivers[:top]])
-    console.print(f"[dim]Swings are paired (every other input keeps its random numbers). "
-                  f"0.5 in the last table means no influence. {found.wall_seconds:.1f} s.[/]")
+    noise = [b.prior for b in found.tornado[:top] if abs(b.p_shortfall_swing) <= 1.96 * b.p_shortfall_swing_se]
+    console.print(Text(f"Swings are paired (every other input keeps its random numbers). 0.5 in the last table "
+                       f"means no influence. {found.wall_seconds:.1f} s.", style="dim"))
+    if noise:
+        console.print(Text(f"{len(noise)} tornado row(s) swing by less than their 95 % error ({', '.join(noise)}): "
+                           f"noise at {found.draws:,} draws, not drivers; their order can change with the seed.",
+                           style="yellow"))
 
 
 @app.command()

@@ -340,3 +340,17 @@ def test_at_80_columns_every_name_and_number_is_printed_whole(tmp_path, small_sc
     verdicts = run("compare", str(small_scenario_file), str(small_scenario_file), "--scale-b",
                    "companies.*.revenue0=1.1", "-n", "20000", "--seed", "1")
     assert "distinguishable" in verdicts or "within MC noise" in verdicts
+
+
+def test_sensitivity_says_which_tornado_rows_are_noise(tmp_path, small_scenario_file):
+    args = ["sensitivity", str(small_scenario_file), "-n", "2000", "--sobol-draws", "200", "--seed", "1",
+            "--top", "30"]
+    found = json.loads(_risk(*args, "--json", cwd=tmp_path).stdout)
+    noise = [b["prior"] for b in found["tornado"] if abs(b["p_shortfall_swing"]) <= 1.96 * b["p_shortfall_swing_se"]]
+    text = " ".join(_risk(*args, cwd=tmp_path).stdout.split())
+    if noise:
+        assert f"{len(noise)} tornado row(s) swing by less than their 95 % error" in text
+        assert all(prior in text for prior in noise)
+    else:
+        assert "not drivers" not in text
+    assert noise  # 2,000 draws on the small scenario: some priors barely matter, so some rows are noise
