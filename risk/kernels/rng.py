@@ -176,13 +176,28 @@ def _normal_from_word(state, word):
 def fill_normals(key, offsets, words, z, row):
     """``z[row, lane] = next_normal(key + offsets[lane])`` for every lane.
 
-    The same numbers as :func:`next_normal`, in two passes: the SplitMix64
-    words of all lanes first (a loop of integer arithmetic that runs as
-    SIMD code), then the ziggurat on them (table lookups, scalar).
+    The same numbers as :func:`next_normal`, bit for bit, in three passes:
+    the SplitMix64 words of all lanes (integer arithmetic), the ziggurat's
+    fast path on every lane without a branch (a rejected lane gets NaN), and
+    the slow path for the NaN lanes only (about 1 % of normals).  Both first
+    passes run as SIMD code on AVX-512 and AVX2 alike; with the slow path
+    inside the loop, only AVX-512's masked instructions had vectorised it
+    (AVX2 code ran the ziggurat 2.9x slower: 4.3 against 1.5 ns per normal).
     ``words`` is scratch of one entry per lane.
     """
     lanes = offsets.shape[0]
     for lane in range(lanes):
         words[lane] = mix64(key + offsets[lane] + GOLDEN)
+    rejected = 0
     for lane in range(lanes):
-        z[row, lane], _ = _normal_from_word(key + offsets[lane] + GOLDEN, words[lane])
+        word = words[lane]
+        layer = np.int64(word & _MASK8)
+        x = ((word >> _S11) + 0.5) * _TO_UNIT * ZIG_X[layer]
+        sign = 1.0 - 2.0 * np.float64((word >> _S8) & _ONE)
+        accept = x < ZIG_X[layer + 1]
+        z[row, lane] = sign * x if accept else np.nan
+        rejected += 0 if accept else 1
+    if rejected:
+        for lane in range(lanes):
+            if z[row, lane] != z[row, lane]:
+                z[row, lane], _ = _normal_from_word(key + offsets[lane] + GOLDEN, words[lane])
