@@ -148,6 +148,8 @@ class Prior:
             cumulative = np.cumsum(self.params["weights"])
             index = np.searchsorted(cumulative, probabilities, side="right")
             return values[np.minimum(index, len(values) - 1)]
+        if self.family in _SPECIAL_PPF:
+            return _special_ppf(self, probabilities)
         return self.frozen().ppf(probabilities)
 
     def mean(self) -> float:
@@ -501,3 +503,35 @@ def _verify_fit(prior: Prior, key: str, source: str) -> None:
         if abs(c - p) > FIT_TOLERANCE:
             raise _infeasible(prior.family, key, source,
                               f"the best fit puts {q:g} at the {c:.4%} point, not {p:.0%}")
+
+
+# Families whose quantile function comes straight from scipy.special, computed as scipy.stats does
+# (``_ppf(q) * scale + loc``, bounds at 0 and 1): the same numbers bit for bit, without importing
+# scipy.stats (0.4 s of a judged run's start-up) nor its per-call overhead (a scalar beta quantile:
+# 30 us through scipy.stats, 1.5 us here; a two-level run asks for thousands)
+_SPECIAL_PPF = ("normal", "lognormal", "beta", "pert", "gamma", "uniform")
+
+
+def _special_ppf(prior: "Prior", q: np.ndarray):
+    from scipy import special
+
+    p = prior.params
+    family = prior.family
+    if family == "normal":
+        core, scale, loc, low, high = special.ndtri(q), p["sd"], p["mean"], -np.inf, np.inf
+    elif family == "lognormal":
+        core, scale, loc, low, high = np.exp(p["sigma"] * special.ndtri(q)), math.exp(p["mu"]), p["loc"], 0.0, np.inf
+    elif family in ("beta", "pert"):
+        a, b = (p["a"], p["b"]) if family == "beta" else pert_shape(p["low"], p["mode"], p["high"], p["lambda"])
+        with np.errstate(over="ignore"):
+            core = special.betaincinv(a, b, q)
+        scale, loc, low, high = p["high"] - p["low"], p["low"], 0.0, 1.0
+    elif family == "gamma":
+        core, scale, loc, low, high = special.gammaincinv(p["shape"], q), p["scale"], p["loc"], 0.0, np.inf
+    else:  # uniform
+        core, scale, loc, low, high = q, p["high"] - p["low"], p["low"], 0.0, 1.0
+    inside = (q > 0) & (q < 1)
+    value = np.where(inside, np.asarray(core) * scale + loc,
+                     np.where(q == 0, low * scale + loc, np.where(q == 1, high * scale + loc, np.nan)))
+    return value[()] if value.ndim == 0 else value
+
