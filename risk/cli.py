@@ -25,7 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 from . import api, checks, engine, numbers
+from ._cache import kernels_cached
 from .errors import InputError
+from .export import check_format
 from .outputs import check_output, write_atomic
 from .result import Result
 
@@ -330,8 +332,6 @@ def simulate(
                        judgement=not no_judgement, calibrations=calibrations, keep=keep)
         loaded = checks.resolve_scenario(scenario, overrides=options["overrides"], stress=stress)
         if export is not None:
-            from .export import check_format
-
             check_format(export_format)
             check_output(Path(export) / "summary.csv", source="--export")
         _compile_notice(bar)
@@ -442,8 +442,6 @@ def _write_stdout(text: str) -> None:
 
 def _compile_notice(bar) -> None:
     """One line on stderr when this run compiles the kernels (first run after an install or a kernel change)."""
-    from ._cache import kernels_cached
-
     if bar.enabled and not kernels_cached():
         sys.stderr.write("compiling kernels (first run only, ~15-40 s; later runs start in about a second)\n")
         sys.stderr.flush()

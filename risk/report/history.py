@@ -13,6 +13,7 @@ import math
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import NormalDist
 
 from ..outputs import OutputError
 
@@ -175,8 +176,6 @@ def changes_since(last: dict | None, result: dict, *, alpha: float = FAMILY_ALPH
     ``alpha``: with nine changes tested, the first needs ``|z| > 2.77``, not
     1.96 (which would raise a false alarm about one week in three).
     """
-    from statistics import NormalDist
-
     if not last:
         return []
     rows = []

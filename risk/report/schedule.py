@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +67,6 @@ class Job:
 
 def is_definition(path: Path) -> tuple[bool, str]:
     """Whether ``path`` is a report definition (a top-level ``schedule`` key), and if not, why."""
-    import tomllib
-
     try:
         document = tomllib.loads(read_input(path, what="file").decode("utf-8"))
     except (InputError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -54,8 +55,6 @@ def read_input(path: str | Path, *, what: str) -> bytes:
 
 def read_stdin(*, what: str) -> bytes:
     """Standard input's bytes, bounded like a file (``read_input``)."""
-    import sys
-
     data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"the {what} on standard input is larger than {MAX_FILE_BYTES // 2**20} MiB",
