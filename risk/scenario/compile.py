@@ -99,11 +99,10 @@ def build_table(prior: Prior) -> np.ndarray:
     from scipy.special import ndtr
 
     z = z_grid()
-    dist = prior.frozen()
     table = np.empty_like(z)
     lower = z <= 0
-    table[lower] = dist.ppf(ndtr(z[lower]))
-    table[~lower] = dist.isf(ndtr(-z[~lower]))
+    table[lower] = prior.ppf(ndtr(z[lower]))
+    table[~lower] = prior.isf(ndtr(-z[~lower]))
     low, high = prior.support()
     table = np.clip(table, low, high)
     if not np.all(np.isfinite(table)):

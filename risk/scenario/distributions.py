@@ -152,6 +152,13 @@ class Prior:
             return _special_ppf(self, probabilities)
         return self.frozen().ppf(probabilities)
 
+    def isf(self, probabilities):
+        """The inverse survival function at ``probabilities``: ``ppf(1 - q)``, accurate where ``q`` is tiny."""
+        probabilities = np.asarray(probabilities, dtype=float)
+        if self.family in _SPECIAL_PPF:
+            return _special_ppf(self, probabilities, upper=True)
+        return self.frozen().isf(probabilities)
+
     def mean(self) -> float:
         """Mean of the prior."""
         if self.family == "fixed":
@@ -512,26 +519,35 @@ def _verify_fit(prior: Prior, key: str, source: str) -> None:
 _SPECIAL_PPF = ("normal", "lognormal", "beta", "pert", "gamma", "uniform")
 
 
-def _special_ppf(prior: "Prior", q: np.ndarray):
+def _special_ppf(prior: "Prior", q: np.ndarray, *, upper: bool = False):
+    """``ppf(q)``, or with ``upper`` the inverse survival function ``isf(q)`` (accurate in the upper tail)."""
     from scipy import special
 
     p = prior.params
     family = prior.family
     if family == "normal":
-        core, scale, loc, low, high = special.ndtri(q), p["sd"], p["mean"], -np.inf, np.inf
+        z = -special.ndtri(q) if upper else special.ndtri(q)
+        core, scale, loc, low, high = z, p["sd"], p["mean"], -np.inf, np.inf
     elif family == "lognormal":
-        core, scale, loc, low, high = np.exp(p["sigma"] * special.ndtri(q)), math.exp(p["mu"]), p["loc"], 0.0, np.inf
+        z = -special.ndtri(q) if upper else special.ndtri(q)
+        core, scale, loc, low, high = np.exp(p["sigma"] * z), math.exp(p["mu"]), p["loc"], 0.0, np.inf
     elif family in ("beta", "pert"):
         a, b = (p["a"], p["b"]) if family == "beta" else pert_shape(p["low"], p["mode"], p["high"], p["lambda"])
+        # scipy.stats' beta uses the private ufunc _beta_ppf (boost's); betaincinv equals it except below
+        # q ~ 1e-18, beyond the tables' grid: take stats' own where this scipy has it
+        lower = getattr(special._ufuncs, "_beta_ppf", None)
         with np.errstate(over="ignore"):
-            core = special.betaincinv(a, b, q)
+            core = (special.betainccinv(a, b, q) if upper
+                    else lower(q, a, b) if lower is not None else special.betaincinv(a, b, q))
         scale, loc, low, high = p["high"] - p["low"], p["low"], 0.0, 1.0
     elif family == "gamma":
-        core, scale, loc, low, high = special.gammaincinv(p["shape"], q), p["scale"], p["loc"], 0.0, np.inf
+        core = special.gammainccinv(p["shape"], q) if upper else special.gammaincinv(p["shape"], q)
+        scale, loc, low, high = p["scale"], p["loc"], 0.0, np.inf
     else:  # uniform
-        core, scale, loc, low, high = q, p["high"] - p["low"], p["low"], 0.0, 1.0
+        core, scale, loc, low, high = (1.0 - q) if upper else q, p["high"] - p["low"], p["low"], 0.0, 1.0
     inside = (q > 0) & (q < 1)
+    first, last = (high, low) if upper else (low, high)  # the value at q = 0 and at q = 1
     value = np.where(inside, np.asarray(core) * scale + loc,
-                     np.where(q == 0, low * scale + loc, np.where(q == 1, high * scale + loc, np.nan)))
+                     np.where(q == 0, first * scale + loc, np.where(q == 1, last * scale + loc, np.nan)))
     return value[()] if value.ndim == 0 else value
 

@@ -154,12 +154,13 @@ def test_bad_priors_are_rejected_with_the_key(raw, match):
     {"dist": "pert", "low": 1.0, "mode": 2.0, "high": 5.0},
 ])
 def test_the_fast_quantiles_equal_scipy_stats_bit_for_bit(raw):
-    # Prior.ppf goes through scipy.special for these families (no scipy.stats import, 20x less per call):
+    # Prior.ppf and .isf go through scipy.special for these families (no scipy.stats import, 20x less per call):
     # the numbers must be scipy.stats' own, bounds and out-of-range included
     prior = parse_prior(dict(raw), key="x", source="test")
     q = np.concatenate([np.random.default_rng(3).uniform(0, 1, 5000), [0.0, 1.0, 1e-12, 1 - 1e-12, -0.1, 1.1]])
     assert np.array_equal(prior.ppf(q), prior.frozen().ppf(q), equal_nan=True)
-    assert prior.ppf(0.3) == prior.frozen().ppf(0.3)
+    assert np.array_equal(prior.isf(q), prior.frozen().isf(q), equal_nan=True)
+    assert prior.ppf(0.3) == prior.frozen().ppf(0.3) and prior.isf(0.3) == prior.frozen().isf(0.3)
 
 
 def test_ranks_and_rank_correlation_equal_scipy():
