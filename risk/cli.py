@@ -224,6 +224,8 @@ def _print_rows(console: Console, title: str, header: list[str], rows: list[list
         console.print(Text(f"  {row[0]}", style="bold"), soft_wrap=True)
         line = ""
         for column, cell in zip(header[1:], row[1:]):
+            if str(cell) == "":
+                continue  # nothing to say (no error yet, no pooled value): no dangling label
             piece = f"{column.strip()} {cell}" if column.strip() else str(cell)
             if line and len(line) + 3 + len(piece) > room:
                 console.print(Text(f"    {line}"), soft_wrap=True)
@@ -879,16 +881,13 @@ def schedule(
 
 def _print_status(found: dict, *, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+        _write_stdout(json.dumps(found, indent=2) + "\n")
         return
-    table = Table(title=f"risk schedule status (updated {found['updated']}, pid {found['pid']})")
-    for column in ("report", "next fire (UTC)", "runs", "last run", "failures in a row", "last error"):
-        table.add_column(column, overflow="fold")
-    for job in found["jobs"]:
-        failing = Text(str(job["failures_in_a_row"]), style="bold red" if job["failing"] else "")
-        table.add_row(Text(job["report"]), Text(job["next_fire"] or "-"), str(job["runs"]),
-                      Text(job["last_run"] or "-"), failing, Text(job["last_error"] or ""))
-    Console().print(table)
+    rows = [[job["report"] + ("  FAILING" if job["failing"] else ""), job["next_fire"] or "-", str(job["runs"]),
+             job["last_run"] or "-", str(job["failures_in_a_row"]), job["last_error"] or ""]
+            for job in found["jobs"]]
+    _print_rows(Console(), f"risk schedule status (updated {found['updated']}, pid {found['pid']})",
+                ["report", "next fire (UTC)", "runs", "last run", "failures in a row", "last error"], rows)
 
 
 @stress_app.command("list")
