@@ -250,10 +250,7 @@ def _grade_line() -> str:
 def _observations_section(data: dict) -> list:
     observed = data["observations"]
     story = [_heading("What was reported since the vintage")]
-    posterior = observed.get("posterior")
-    if not posterior:
-        story.append(Paragraph(escape(_vintage_line(data)), STYLES["BodyText"]))
-        return story + [PageBreak()]
+    posterior = observed["posterior"]
     story.append(Paragraph(escape(
         f"The draws are weighted by the likelihood of the {len(posterior['observations'])} reported number(s) "
         f"dated after the scenario's as_of (Pareto-smoothed importance sampling): what the verdict becomes once "
@@ -385,7 +382,8 @@ def render(path, data: dict, result, sensitivities: dict, definition) -> None:
                 rows.append([row["overlay"], name, f"{d['a']:.4f}", f"{d['b']:.4f}",
                              numbers.difference(d["difference"], d["se"]), "yes" if d["distinguishable"] else "no"])
         story += [_table(rows, long=True), PageBreak()]
-    if "observations" in sections and data["observations"]["file"] is not None:
+    if "observations" in sections and data["observations"].get("posterior"):
+        # without a posterior (every observation predates the vintage) the cover's vintage line says why
         story += _observations_section(data)
     if "history" in sections:
         story += _history_section(data)
