@@ -500,8 +500,8 @@ def compare(
         loaded = [checks.resolve_scenario(a, overrides=sides["overrides_a"], stress=stress_a),
                   checks.resolve_scenario(b, overrides=sides["overrides_b"], stress=stress_b)]
         with _on_cluster(scheduler, cluster, loaded) as client:
-            comparison = run_compare(a, b, draws=n, seed=seed, threads=threads, progress=bar, client=client,
-                                     **sides)
+            # the loaded scenarios carry their overrides and overlays: each file is read once
+            comparison = run_compare(*loaded, draws=n, seed=seed, threads=threads, progress=bar, client=client)
     except InputError as err:
         bar.close()
         _fail(err)
@@ -566,8 +566,7 @@ def exposure(
         overrides = _overrides(sets, scales, shifts)
         loaded = checks.resolve_scenario(scenario, overrides=overrides, stress=stress)
         with _on_cluster(scheduler, cluster, [loaded]) as client:
-            result = api.simulate(scenario, draws=n, seed=seed, threads=threads, by_provider=True,
-                                  overrides=overrides, stress=stress, client=client)
+            result = api.simulate(loaded, draws=n, seed=seed, threads=threads, by_provider=True, client=client)
     except InputError as err:
         _fail(err)
     if _emit_json(result.to_dict(), out=out, as_json=as_json):
@@ -611,8 +610,9 @@ def backtest(
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        with _on_cluster(scheduler, cluster, [checks.resolve_scenario(scenario)]) as client:
-            found = run_backtest(scenario, observations=observations, draws=n, seed=seed, threads=threads,
+        loaded = checks.resolve_scenario(scenario)
+        with _on_cluster(scheduler, cluster, [loaded]) as client:
+            found = run_backtest(loaded, observations=observations, draws=n, seed=seed, threads=threads,
                                  judgement=not no_judgement, calibrations=calibrations, client=client)
     except InputError as err:
         _fail(err)
@@ -661,8 +661,9 @@ def calibrate(
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        with _on_cluster(scheduler, cluster, [checks.resolve_scenario(scenario)]) as client:
-            result = api.simulate(scenario, draws=n, seed=seed, threads=threads, observations=observations,
+        loaded = checks.resolve_scenario(scenario)
+        with _on_cluster(scheduler, cluster, [loaded]) as client:
+            result = api.simulate(loaded, draws=n, seed=seed, threads=threads, observations=observations,
                                   client=client, include_before_as_of=include_before_as_of,
                                   judgement=not no_judgement, calibrations=calibrations)
     except InputError as err:

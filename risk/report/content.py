@@ -60,7 +60,8 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
     last = runs[-1] if runs else None
     seed = definition.seed_for(day, previous=last["seed"] if last else None)
     sections = set(definition.sections)
-    drivers_of = (definition.driver_entities or tuple(c.name for c in resolve_scenario(definition.scenario).companies)
+    scenario = resolve_scenario(definition.scenario)
+    drivers_of = (definition.driver_entities or tuple(c.name for c in scenario.companies)
                   if "drivers" in sections else ())
     # the stages a progress display counts: the simulation, the stress table, each driver entity, rendering
     stages = 2 + (1 if "stress" in sections and definition.stress else 0) + len(drivers_of)
@@ -72,7 +73,6 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
         if progress is not None:
             progress(done, stages)
 
-    scenario = resolve_scenario(definition.scenario)
     observed = _observations(definition, scenario)
     result = api.simulate(scenario, draws=draws, seed=seed, by_provider="providers" in sections,
                           observations=definition.observations if observed["after_as_of"] else None)
@@ -92,8 +92,7 @@ def compute(definition: ReportDefinition, *, day: dt.date, draws: int | None = N
                              for d in comparison.differences if d.metric == "p_shortfall"}})
     sensitivities = {}
     if "drivers" in sections:
-        entities = definition.driver_entities or tuple(c.name for c in result.scenario.companies)
-        for entity in entities:
+        for entity in drivers_of:
             sensitivities[entity] = sensitivity(definition.scenario, entity=entity, draws=n_drivers,
                                                 sobol_draws=max(100, n_drivers // 10), seed=seed, bootstrap=50)
             advance()

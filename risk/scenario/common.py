@@ -47,18 +47,20 @@ def read_input(path: str | Path, *, what: str) -> bytes:
     except OSError as err:
         raise InputError(f"cannot read the {what}: {err.strerror or err}", source=str(path),
                          allowed="a file this user can read (check its permissions)") from None
+    return _bounded(data, what=what, source=str(path))
+
+
+def _bounded(data: bytes, *, what: str, source: str) -> bytes:
+    # read with one byte to spare: more than MAX_FILE_BYTES is too large, whatever the source
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"the {what} is larger than {MAX_FILE_BYTES // 2**20} MiB", source=str(path),
-                         allowed=f"a {what} file of at most {MAX_FILE_BYTES // 2**20} MiB")
+        raise InputError(f"the {what} is larger than {MAX_FILE_BYTES // 2**20} MiB", source=source,
+                         allowed=f"a {what} of at most {MAX_FILE_BYTES // 2**20} MiB")
     return data
 
 
 def read_stdin(*, what: str) -> bytes:
     """Standard input's bytes, bounded like a file (``read_input``)."""
-    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"the {what} on standard input is larger than {MAX_FILE_BYTES // 2**20} MiB",
-                         source="<stdin>", allowed=f"at most {MAX_FILE_BYTES // 2**20} MiB")
+    data = _bounded(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), what=what, source="<stdin>")
     if not data.strip():
         raise InputError(f"no {what} on standard input", source="<stdin>",
                          allowed=f"pipe a TOML {what} in: cat my.toml | risk simulate -")

@@ -322,16 +322,18 @@ def _blame_override(err: InputError, overrides, source: str) -> InputError:
     if isinstance(err, InputErrors):
         return InputErrors([_blame_override(one, overrides, source) for one in err.errors])
 
-    def touches(pattern: str, key: str) -> bool:
-        x, y = pattern.split("."), key.split(".")
-        return len(x) <= len(y) and all(p == q or p == "*" for p, q in zip(x, y))
-
     if err.key and err.source == source:
         for override in reversed(overrides):
-            if touches(override.path, err.key) or touches(err.key, override.path):
+            if _covers(override.path, err.key) or _covers(err.key, override.path):
                 return InputError(err.problem, source=f"{override.origin} (on {source})", key=err.key,
                                   allowed=err.allowed, line=None)
     return err
+
+
+def _covers(outer: str, inner: str) -> bool:
+    """Whether dotted path ``outer`` names ``inner`` or a table holding it (``*`` matches any name on either side)."""
+    x, y = outer.split("."), inner.split(".")
+    return len(x) <= len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y))
 
 
 def _without_overridden(doc: dict, overrides) -> tuple[dict, list[str]]:
@@ -339,15 +341,10 @@ def _without_overridden(doc: dict, overrides) -> tuple[dict, list[str]]:
 
     (A ``scale`` or ``shift`` entry composes with the user's change and stays.)
     """
-    def covers(override: str, key: str) -> bool:
-        # the override changes the entry's key or a table holding it (a whole prior the entry moves)
-        x, y = override.split("."), key.split(".")
-        return len(x) <= len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y))
-
     table, dropped = {}, []
     for key, value in doc["judgement"].items():
         op = value.get("op", "set") if isinstance(value, dict) else "set"
-        if key != "views" and op == "set" and any(covers(o.path, key) for o in overrides):
+        if key != "views" and op == "set" and any(_covers(o.path, key) for o in overrides):
             dropped.append(f"judgement on {key} dropped (overridden)")
         else:
             table[key] = value
