@@ -42,11 +42,15 @@ def test_a_probability_prints_inside_its_interval_with_a_nonzero_error(p, n, per
     assert lo < value < hi or low == p or high == p  # the interval's ends print apart from the point
 
 
-@given(st.floats(1e-9, 1e6))
+@given(st.floats(1e-10, 9.0))
 def test_the_error_keeps_one_or_two_significant_digits(se):
+    # over errors whose decimals are neither clamped at 0 nor at the maximum: the PDG rule exactly
     places = numbers.decimals(se)
+    assert 0 <= places < 2 * numbers.MAX_DECIMALS
     shown = f"{se:.{places}f}".replace(".", "").lstrip("0")
-    assert 1 <= len(shown) <= 2 or places == numbers.MAX_DECIMALS or places == 0
+    assert 1 <= len(shown) <= 2
+    leading = se / 10.0 ** math.floor(math.log10(se))
+    assert places == (1 if leading < 3.55 else 0) - math.floor(math.log10(se))
 
 
 def test_the_shapes_an_analyst_sees():
