@@ -200,9 +200,10 @@ def parse_prior(raw, *, key: str, source: str) -> Prior:
 
     Parameters
     ----------
-    raw : float or dict
-        A bare number (a fixed value) or a table such as
-        ``{dist = "lognormal", p5 = 8, p95 = 18}``.
+    raw : float, dict or Prior
+        A bare number (a fixed value), a table such as
+        ``{dist = "lognormal", p5 = 8, p95 = 18}``, or a ``Prior`` (returned
+        as it is once its parameters pass their checks).
     key : str
         Its dotted key path, for error messages.
     source : str
@@ -218,6 +219,12 @@ def parse_prior(raw, *, key: str, source: str) -> Prior:
     InputError
         Naming the file, the key and what is allowed.
     """
+    if isinstance(raw, Prior):
+        # already parsed (a scenario's document holds its priors parsed, and overrides make Priors):
+        # its parameters are checked again, nothing is parsed twice
+        if raw.family != "discrete":
+            _check_params(raw.family, raw.params, key, source)
+        return raw
     if not isinstance(raw, dict):
         return Prior("fixed", {"value": _finite(raw, key, source, "a number or a table with 'dist'")})
 

@@ -38,8 +38,8 @@ Every changed prior is validated at once, with errors naming the override
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-import copy
 import math
 import tomllib
 from dataclasses import dataclass
@@ -220,7 +220,9 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
     Parameters
     ----------
     doc : dict
-        The scenario's parsed TOML.
+        The scenario's document: its parsed TOML, where a prior may already be
+        a ``Prior`` (a loaded scenario's document holds every prior parsed).
+        It is not changed: the tables on the way to a change are copied.
     overrides : sequence of Override
     prior_names : collection of str
         Key names that hold priors (``revenue0``, ``lease_per_gw_year``, ...).
@@ -235,7 +237,7 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
         file leaves it out (a contract's ``ramp_delay`` is 0), so that
         ``shift companies.*.contracts.*.ramp_delay`` slips those contracts too.
     """
-    doc = copy.deepcopy(doc)
+    doc = _copy_tables(doc)
     _fill_defaults(doc, default_of, allowed_keys)
     batch = list(overrides)
     refits = _refit_groups(batch, prior_names)
@@ -250,6 +252,18 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
         for parts in targets:
             _apply_one(doc, parts, override, prior_names, allowed_keys, check_prior, refits, pending)
     return doc
+
+
+def _copy_tables(node):
+    """A copy of a document's tables (dicts); values, priors and lists are shared: they are never changed in place."""
+    if isinstance(node, dict):
+        return {key: _copy_tables(value) for key, value in node.items()}
+    return node
+
+
+def _noted(prior: Prior, note: str) -> Prior:
+    """``prior`` with ``[note]`` after its source text (what was done to it, for ``risk priors show``)."""
+    return dataclasses.replace(prior, source=f"{prior.source} [{note}]")
 
 
 def _fill_defaults(doc, default_of, allowed_keys) -> None:
@@ -390,8 +404,8 @@ def _apply_one(doc, parts, override, prior_names, allowed_keys, check_prior, ref
     prior_key = ".".join(prior_parts)
     raw = _get(doc, prior_parts)
     if parameter is None and override.op == "set":
-        check_prior(override.value, name, prior_key, override.origin)
-        _put(doc, prior_parts, override.value, override, allowed_keys)
+        _put(doc, prior_parts, check_prior(override.value, name, prior_key, override.origin), override,
+             allowed_keys)
         return
     if raw is None:
         raise InputError(f"the scenario has no prior '{prior_key}' to change", source=override.origin,
@@ -399,15 +413,15 @@ def _apply_one(doc, parts, override, prior_names, allowed_keys, check_prior, ref
     prior = check_prior(raw, name, prior_key, override.origin)
     if parameter is None:
         factor, delta = (override.value, 0.0) if override.op == "scale" else (1.0, override.value)
-        new = to_raw(transform(prior, factor, delta), note=f"{override.op} {override.value:g}")
+        new = _noted(transform(prior, factor, delta), f"{override.op} {override.value:g}")
     elif QUANTILE_KEY.match(parameter):
         new = _move_quantile(prior, prior_parts, parameter, override, refits, pending, key)
         if new is None:
             return  # a refit waits for the prior's other quantile
     else:
         new = _set_parameter(prior, parameter, override, key)
-    checked = check_prior(new, name, prior_key, override.origin)
-    _put(doc, prior_parts, to_raw(checked), override, allowed_keys)
+    # a Prior made here is checked, not parsed again; a table (a parameter set, a refit) is parsed once
+    _put(doc, prior_parts, check_prior(new, name, prior_key, override.origin), override, allowed_keys)
 
 
 def _plain(old, override, key):
@@ -463,7 +477,7 @@ def _move_quantile(prior, prior_parts, parameter, override, refits, pending, key
         target = current * override.value if override.op == "scale" else current + override.value
     expected = refits.get(tuple(prior_parts))
     if expected is None:
-        return to_raw(move_quantile(prior, level, target, key=key, source=override.origin))
+        return move_quantile(prior, level, target, key=key, source=override.origin)
     given = pending.setdefault(tuple(prior_parts), {})
     given[parameter] = target
     if len(given) < expected:

@@ -169,9 +169,10 @@ class Scenario:
         The ``[sources]`` table: what a reference such as ``§1A`` in a
         prior's source stands for (the primary sources, with their dates).
     document : dict
-        The validated TOML document (after overrides): what further changes
-        (``with_changes``) and a calibration's overrides (without its
-        ``[judgement]``, :func:`core_document`) apply to.
+        The validated TOML document (after overrides), each prior in it the
+        ``Prior`` it was parsed into: what further changes (``with_changes``)
+        and a calibration's overrides (without its ``[judgement]``,
+        :func:`core_document`) apply to, so a prior is parsed once.
     """
 
     name: str
@@ -685,7 +686,7 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
     scenario = _build_core(core, source=source, sha256=sha256)
     scenario = dataclasses.replace(scenario, sources=_sources(doc.get("sources", {}), source))
     if "judgement" not in doc:
-        return dataclasses.replace(scenario, document=doc)
+        return dataclasses.replace(scenario, document=_parsed_document(doc, scenario))
     judgement = jm.parse_judgement(doc["judgement"], source=source)
     checked = _checked_marker(doc)
     if checked is None or not checked.is_file():
@@ -693,7 +694,27 @@ def build_scenario(doc: dict, *, source: str, sha256: str = "") -> Scenario:
         jm.check_against(judgement, lambda overrides: calibrated_document(core, overrides, source=source),
                          source=source)
         _remember(checked)
-    return dataclasses.replace(scenario, judgement=judgement, document=doc)
+    return dataclasses.replace(scenario, judgement=judgement, document=_parsed_document(doc, scenario))
+
+
+def _parsed_document(doc: dict, scenario: Scenario) -> dict:
+    """``doc`` with each of its priors (and each defaulted one) replaced by the ``Prior`` it was parsed into.
+
+    What further overrides (``with_changes``, a calibration's) change: they
+    transform the ``Prior`` and the build checks it, so a prior is parsed once,
+    when its file is read.
+    """
+    out = dict(doc, discount_rate=scenario.discount_rate, financing_rate=scenario.financing_rate)
+    if scenario.funding_market is not None:
+        out["funding_market"] = {**doc["funding_market"], **scenario.funding_market}
+    companies = {}
+    for company in scenario.companies:
+        raw = doc["companies"][company.name]
+        contracts = {contract.name: {**raw["contracts"][contract.name], **contract.priors}
+                     for contract in company.contracts}
+        companies[company.name] = {**raw, **company.priors, "contracts": contracts}
+    out["companies"] = companies
+    return out
 
 
 def _sources(raw, source: str) -> dict:
@@ -733,7 +754,7 @@ def _checked_marker(doc: dict) -> Path | None:
     folder = scenario_cache_dir()
     if folder is None:
         return None
-    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()
     return folder / "judgement-checked" / digest
 
 

@@ -216,3 +216,35 @@ def test_a_misspelt_key_in_an_overlay_is_an_error_not_a_no_op(tmp_path, small_sc
     fine.write_text('description = "keys that exist"\n[scale]\n"companies.*.contracts.*.capex_per_gw" = 1.2\n'
                     '"companies.alpha.contracts.*.capex_per_gw" = 1.1\n')
     assert load_scenario(small_scenario_file, stress=str(fine)).changes == ("stress fine",)
+
+
+def test_a_loaded_scenario_is_changed_without_parsing_its_priors_again(small_scenario_file, monkeypatch):
+    from risk.scenario import distributions
+    from risk.scenario.schema import with_changes
+
+    loaded = load_scenario(small_scenario_file)
+    changes = {"companies.alpha.revenue0.p50": 12.0, "companies.*.contracts.*.capex_per_gw": Scale(1.3),
+               "companies.beta.growth_initial": Shift(0.1), "horizon": 3}
+    parsed = []
+    real = distributions._from_quantiles
+
+    def counting(family, given, quantiles, key, source, text):
+        parsed.append(key)
+        return real(family, given, quantiles, key, source, text)
+
+    monkeypatch.setattr(distributions, "_from_quantiles", counting)
+    changed = with_changes(loaded, overrides=changes)
+    # the file's priors given by quantiles (revenue0, ...) were parsed at load; a change transforms the Prior
+    assert parsed == []
+    # and the object takes the same changes as its file, to the last bit
+    monkeypatch.undo()
+    through_file = load_scenario(small_scenario_file, overrides=changes)
+    assert list(changed.priors()) == list(through_file.priors())
+    assert changed.horizon == through_file.horizon == 3
+    assert changed.changes == through_file.changes
+    # a change on a change composes: a second scale multiplies the first
+    twice = with_changes(changed, overrides={"companies.*.contracts.*.capex_per_gw": Scale(2.0)})
+    before = dict(changed.priors())
+    for path, prior in twice.priors():
+        if path.endswith("capex_per_gw"):
+            np.testing.assert_allclose(prior.ppf(LEVELS), 2.0 * before[path].ppf(LEVELS), rtol=1e-12)
