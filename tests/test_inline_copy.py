@@ -1,0 +1,99 @@
+"""The inliner workaround: one scope copy per inlined callee, not one per block, and the same results."""
+
+import copy
+
+import numpy as np
+from numba import njit
+from numba.core import inline_closurecall, ir
+
+import risk.kernels  # noqa: F401 - installs the workaround, as every run does
+from risk import _inline_copy
+
+
+def _callee():
+    @njit(inline="always")
+    def branches(x, n):
+        # many blocks (loops and branches) and many variables: what made the copy quadratic
+        total = 0.0
+        for i in range(n):
+            if x[i] > 0.5:
+                total += x[i]
+            elif x[i] > 0.25:
+                total -= x[i]
+            else:
+                total *= 0.5
+        for i in range(n):
+            if i % 3 == 0:
+                total += 1.0
+        return total
+
+    @njit
+    def caller(x):
+        return branches(x, x.shape[0]) + branches(x[::-1], x.shape[0] // 2)
+
+    return caller
+
+
+def _reference(x):
+    def branches(values, n):
+        total = 0.0
+        for i in range(n):
+            if values[i] > 0.5:
+                total += values[i]
+            elif values[i] > 0.25:
+                total -= values[i]
+            else:
+                total *= 0.5
+        for i in range(n):
+            if i % 3 == 0:
+                total += 1.0
+        return total
+
+    return branches(x, len(x)) + branches(x[::-1], len(x) // 2)
+
+
+def test_each_inlined_callee_copies_its_scope_once(monkeypatch):
+    assert _inline_copy.install()
+    copies = []
+
+    def counting_deepcopy(self, memo):
+        copies.append(id(self))
+        new = ir.Scope.__new__(ir.Scope)
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    monkeypatch.setattr(ir.Scope, "__deepcopy__", counting_deepcopy, raising=False)
+    x = np.random.default_rng(1).random(50)
+    assert _callee()(x) == _reference(x)
+    # two inlined calls, each copying the callee's IR twice (numba keeps an unchanged copy), each copy with
+    # the callee's scope and its parent: 8 scope copies, where numba alone copies both once per block of
+    # the callee (112 here: the next test)
+    assert len(copies) == 8
+    assert _inline_copy._state.memos == []  # no memo outlives its inline_ir call
+
+
+def test_without_the_workaround_the_scope_is_copied_per_block(monkeypatch):
+    # the counter above can fail: the same compile through numba's own inline_ir copies the scope per block
+    copies = []
+
+    def counting_deepcopy(self, memo):
+        copies.append(id(self))
+        new = ir.Scope.__new__(ir.Scope)
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    monkeypatch.setattr(ir.Scope, "__deepcopy__", counting_deepcopy, raising=False)
+    monkeypatch.setattr(inline_closurecall.InlineWorker, "inline_ir",
+                        inline_closurecall.InlineWorker.inline_ir.__wrapped__)
+    monkeypatch.setattr(inline_closurecall, "copy", copy)
+    x = np.random.default_rng(2).random(40)
+    assert _callee()(x) == _reference(x)
+    assert len(copies) > 8 * 10
+
+
+def test_install_is_idempotent():
+    wrapped = inline_closurecall.InlineWorker.inline_ir
+    assert _inline_copy.install() and _inline_copy.install()
+    assert inline_closurecall.InlineWorker.inline_ir is wrapped
