@@ -39,6 +39,7 @@ import numpy as np
 
 from .._cache import scenario_cache_dir
 from ..errors import InputError
+from .brent import brentq
 from .common import reject_unknown
 
 _STD_NORMAL = NormalDist()
@@ -416,7 +417,6 @@ def _fit_uniform(params, p1, q1, p2, q2, key, source):
 
 
 def _fit_gamma(params, p1, q1, p2, q2, key, source):
-    from scipy.optimize import brentq
     from scipy.special import gammaincinv
 
     loc = params["loc"]

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from .brent import brentq
 from .common import embedded_path, read_input, reject_unknown, toml_document
 from .distributions import FAMILIES, QUANTILE_COMPANIONS, QUANTILE_KEY, Prior, _finite
 
@@ -560,8 +561,6 @@ def move_quantile(prior: Prior, level: float, target: float, *, key: str, source
 
 
 def _solve_location(family, p, name, low, high, level, target, fail):
-    from scipy import optimize
-
     concentration = p.get("a", 0.0) + p.get("b", 0.0)
 
     def with_location(x):
@@ -583,7 +582,7 @@ def _solve_location(family, p, name, low, high, level, target, fail):
         return with_location(low)
     if hi_excess == 0:
         return with_location(high)
-    return with_location(optimize.brentq(excess, low, high, xtol=1e-13, rtol=1e-12))
+    return with_location(brentq(excess, low, high, xtol=1e-13, rtol=1e-12))
 
 
 def to_raw(prior: Prior, note: str = "") -> dict:
