@@ -232,10 +232,11 @@ def exposure(scenario: str | Path | Scenario | None = None, *, draws: int = 1_00
 def calibrate(scenario: str | Path | Scenario | None = None, *, observations: str | Path = "default",
               draws: int = 1_000_000, seed: int | None = None, threads: int | None = None,
               include_before_as_of: bool = False, judgement: bool = True, calibrations: int | None = None,
-              client=None) -> Result:
+              overrides: dict | None = None, stress: str | list | None = None, client=None) -> Result:
     """Weigh the draws by what was reported after the scenario's ``as_of`` (PSIS): ``Result.posterior``.
 
-    :func:`simulate` with ``observations``; see there for the options.
+    :func:`simulate` with ``observations``; see there for the options (``overrides``
+    and ``stress`` change the scenario before it is weighed).
 
     Examples
     --------
@@ -244,7 +245,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     """
     return simulate(scenario, draws=draws, seed=seed, threads=threads, observations=observations,
                     include_before_as_of=include_before_as_of, judgement=judgement, calibrations=calibrations,
-                    client=client)
+                    overrides=overrides, stress=stress, client=client)
 
 
 def _observations_after_as_of(path, loaded, include_before: bool) -> tuple[list, list]:

@@ -114,3 +114,10 @@ def test_calibrate_is_simulate_with_observations(dated, tmp_path):
     csv.write_text(HEADER + "alpha,2026-06-30,annualized_revenue,14,0.1,later\n")
     found = risk.calibrate(dated, observations=csv, draws=5000, seed=2).posterior.to_dict()
     assert found == risk.simulate(dated, observations=csv, draws=5000, seed=2).posterior.to_dict()
+    # with a change on top: the same as simulating the changed scenario, and the change is in provenance
+    change = {"companies.alpha.revenue0": risk.Scale(1.2)}
+    changed = risk.calibrate(risk.load_scenario(dated), observations=csv, draws=5000, seed=2, overrides=change)
+    assert changed.posterior.to_dict() == risk.simulate(dated, observations=csv, draws=5000, seed=2,
+                                                        overrides=change).posterior.to_dict()
+    assert changed.posterior.to_dict() != found
+    assert changed.to_dict()["changes"] == ["scale companies.alpha.revenue0 x 1.2"]
