@@ -3,6 +3,7 @@
 import copy
 
 import numpy as np
+import pytest
 from numba import njit
 from numba.core import inline_closurecall, ir
 
@@ -10,22 +11,29 @@ import risk.kernels  # noqa: F401 - installs the workaround, as every run does
 from risk import _inline_copy
 
 
+def _branches(x, n):
+    # many blocks (loops and branches) and many variables: what made numba's copy quadratic
+    total = 0.0
+    for i in range(n):
+        if x[i] > 0.5:
+            total += x[i]
+        elif x[i] > 0.25:
+            total -= x[i]
+        else:
+            total *= 0.5
+    for i in range(n):
+        if i % 3 == 0:
+            total += 1.0
+    return total
+
+
+def _reference(x):
+    return _branches(x, len(x)) + _branches(x[::-1], len(x) // 2)
+
+
 def _callee():
-    @njit(inline="always")
-    def branches(x, n):
-        # many blocks (loops and branches) and many variables: what made the copy quadratic
-        total = 0.0
-        for i in range(n):
-            if x[i] > 0.5:
-                total += x[i]
-            elif x[i] > 0.25:
-                total -= x[i]
-            else:
-                total *= 0.5
-        for i in range(n):
-            if i % 3 == 0:
-                total += 1.0
-        return total
+    """A fresh caller (no compiled or cached version yet) of ``_branches`` inlined at two sites."""
+    branches = njit(inline="always")(_branches)
 
     @njit
     def caller(x):
@@ -34,26 +42,9 @@ def _callee():
     return caller
 
 
-def _reference(x):
-    def branches(values, n):
-        total = 0.0
-        for i in range(n):
-            if values[i] > 0.5:
-                total += values[i]
-            elif values[i] > 0.25:
-                total -= values[i]
-            else:
-                total *= 0.5
-        for i in range(n):
-            if i % 3 == 0:
-                total += 1.0
-        return total
-
-    return branches(x, len(x)) + branches(x[::-1], len(x) // 2)
-
-
-def test_each_inlined_callee_copies_its_scope_once(monkeypatch):
-    assert _inline_copy.install()
+@pytest.fixture
+def scope_copies(monkeypatch):
+    """The ids of the ``ir.Scope`` objects deep-copied while compiling."""
     copies = []
 
     def counting_deepcopy(self, memo):
@@ -64,33 +55,28 @@ def test_each_inlined_callee_copies_its_scope_once(monkeypatch):
         return new
 
     monkeypatch.setattr(ir.Scope, "__deepcopy__", counting_deepcopy, raising=False)
+    return copies
+
+
+def test_each_inlined_callee_copies_its_scope_once(scope_copies):
+    assert _inline_copy.install()
     x = np.random.default_rng(1).random(50)
     assert _callee()(x) == _reference(x)
     # two inlined calls, each copying the callee's IR twice (numba keeps an unchanged copy), each copy with
     # the callee's scope and its parent: 8 scope copies, where numba alone copies both once per block of
     # the callee (112 here: the next test)
-    assert len(copies) == 8
+    assert len(scope_copies) == 8
     assert _inline_copy._state.memos == []  # no memo outlives its inline_ir call
 
 
-def test_without_the_workaround_the_scope_is_copied_per_block(monkeypatch):
+def test_without_the_workaround_the_scope_is_copied_per_block(scope_copies, monkeypatch):
     # the counter above can fail: the same compile through numba's own inline_ir copies the scope per block
-    copies = []
-
-    def counting_deepcopy(self, memo):
-        copies.append(id(self))
-        new = ir.Scope.__new__(ir.Scope)
-        memo[id(self)] = new
-        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
-        return new
-
-    monkeypatch.setattr(ir.Scope, "__deepcopy__", counting_deepcopy, raising=False)
     monkeypatch.setattr(inline_closurecall.InlineWorker, "inline_ir",
                         inline_closurecall.InlineWorker.inline_ir.__wrapped__)
     monkeypatch.setattr(inline_closurecall, "copy", copy)
     x = np.random.default_rng(2).random(40)
     assert _callee()(x) == _reference(x)
-    assert len(copies) > 8 * 10
+    assert len(scope_copies) > 8 * 10
 
 
 def test_install_is_idempotent():
