@@ -487,11 +487,12 @@ def compare(
     shift_b: Optional[list[str]] = typer.Option(None, "--shift-b", help="Shift on B: KEY=DELTA. Repeatable."),
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Compare B with A on common random numbers: differences with paired errors."""
     from .paired import compare as run_compare
 
-    bar = _Progress(progress or sys.stderr.isatty())
+    bar = _Progress(not quiet and (progress or sys.stderr.isatty()))
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
@@ -506,7 +507,7 @@ def compare(
         bar.close()
         _fail(err)
     bar.close()
-    if _emit_json(comparison.to_dict(), out=out, as_json=as_json):
+    if _emit_json(comparison.to_dict(), out=out, as_json=as_json) or quiet:
         return
     console = Console()
     _print_comparison(console, comparison)
@@ -558,6 +559,7 @@ def exposure(
     stress: StressOption = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Who holds the bag: revenue at risk, round-trip money and investment losses per provider."""
     try:
@@ -569,7 +571,7 @@ def exposure(
             result = api.simulate(loaded, draws=n, seed=seed, threads=threads, by_provider=True, client=client)
     except InputError as err:
         _fail(err)
-    if _emit_json(result.to_dict(), out=out, as_json=as_json):
+    if _emit_json(result.to_dict(), out=out, as_json=as_json) or quiet:
         return
     _print_providers(Console(), result)
 
@@ -603,6 +605,7 @@ def backtest(
     no_judgement: NoJudgementOption = False,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Score a vintage against what was reported after its as_of date: PIT, log score, tails."""
     from .backtest import backtest as run_backtest
@@ -616,7 +619,7 @@ def backtest(
                                  judgement=not no_judgement, calibrations=calibrations, client=client)
     except InputError as err:
         _fail(err)
-    if _emit_json(found.to_dict(), out=out, as_json=as_json):
+    if _emit_json(found.to_dict(), out=out, as_json=as_json) or quiet:
         return
     line = found.summary()
     table = Table(title=f"backtest of {line['vintage']} (as of {line['as_of']}): {found.draws:,} draws, "
@@ -656,19 +659,24 @@ def calibrate(
     include_before_as_of: bool = typer.Option(False, "--include-before-as-of", help="Also weigh by observations dated on or before the scenario's as_of (they may count twice)."),
     calibrations: CalibrationsOption = None,
     no_judgement: NoJudgementOption = False,
+    sets: SetOption = None,
+    scales: ScaleOption = None,
+    shifts: ShiftOption = None,
+    stress: StressOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Update the priors with what was reported: PSIS-weighted posterior, every prior, the verdict's shift."""
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
-        loaded = checks.resolve_scenario(scenario)
+        loaded = checks.resolve_scenario(scenario, overrides=_overrides(sets, scales, shifts), stress=stress)
         with _on_cluster(scheduler, cluster, [loaded]) as client:
             result = api.simulate(loaded, draws=n, seed=seed, threads=threads, observations=observations,
                                   client=client, include_before_as_of=include_before_as_of,
                                   judgement=not no_judgement, calibrations=calibrations)
     except InputError as err:
         _fail(err)
-    if _emit_json(result.to_dict(), out=out, as_json=as_json):
+    if _emit_json(result.to_dict(), out=out, as_json=as_json) or quiet:
         return
     console = Console()
     console.print(_posterior_table(result))
@@ -726,11 +734,12 @@ def sensitivity(
     scales: ScaleOption = None,
     shifts: ShiftOption = None,
     stress: StressOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """What drives the verdict: tornado, Sobol indices of coverage, and the drivers of shortfall."""
     from .sensitivity import sensitivity as run_sensitivity
 
-    bar = _Progress(progress or sys.stderr.isatty(), unit="runs")
+    bar = _Progress(not quiet and (progress or sys.stderr.isatty()), unit="runs")
     try:
         n = parse_draws(draws)
         n_sobol = parse_draws(sobol_draws)
@@ -742,7 +751,7 @@ def sensitivity(
         bar.close()
         _fail(err)
     bar.close()
-    if _emit_json(found.to_dict(), out=out, as_json=as_json):
+    if _emit_json(found.to_dict(), out=out, as_json=as_json) or quiet:
         return
     console = Console()
     title = f"{found.scenario.name} / {found.entity}: P(shortfall) {found.p_shortfall:.4f}, seed {found.seed}"
@@ -789,11 +798,13 @@ def breakeven(
     shifts: ShiftOption = None,
     stress: StressOption = None,
     progress: bool = typer.Option(False, "--progress", help="Show progress even when stderr is not a terminal."),
+    quiet: QuietOption = False,
 ) -> None:
     """Reverse stress: how far one prior must move for P(shortfall) to reach a target."""
     from .reverse import breakeven as run_breakeven
 
-    bar = _Progress(progress or sys.stderr.isatty(), unit="evaluations", description="searching", threshold=0.0)
+    bar = _Progress(not quiet and (progress or sys.stderr.isatty()), unit="evaluations", description="searching",
+                    threshold=0.0)
     try:
         n = parse_draws(draws)
         _check_run_options(seed, threads)
@@ -805,7 +816,7 @@ def breakeven(
         bar.close()
         _fail(err)
     bar.close()
-    if _emit_json(found.to_dict(), out=out, as_json=as_json):
+    if _emit_json(found.to_dict(), out=out, as_json=as_json) or quiet:
         return
     console = Console()
     console.print(f"{found.prior}, p{found.percentile}: now {found.current_value:.4g}, "

@@ -217,6 +217,33 @@ def test_version_completion_and_quiet(tmp_path, small_scenario_file):
     assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
 
 
+@pytest.mark.parametrize("command", [
+    ["compare", "{small}", "{small}", "--scale-b", "companies.alpha.revenue0=1.1"],
+    ["exposure", "{small}"],
+    ["sensitivity", "{small}", "--sobol-draws", "300", "--top", "3"],
+    ["breakeven", "{small}", "--prior", "companies.alpha.revenue0", "--target", "0.3"],
+    ["calibrate", "article-2025", "--no-judgement", "--scale", "companies.*.revenue0=1.05"],
+    ["backtest", "article-2025", "--no-judgement"],
+], ids=lambda command: command[0])
+def test_every_command_is_quiet_on_request_and_still_writes_its_json(tmp_path, small_scenario_file, command):
+    args = [part.format(small=small_scenario_file) for part in command]
+    out = tmp_path / "out.json"
+    proc = _risk(*args, "-n", "4000", "--seed", "1", "--quiet", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+    assert json.loads(out.read_text())  # the result, in full
+
+
+def test_calibrate_takes_changes_on_the_command_line(tmp_path):
+    args = ["calibrate", "article-2025", "--no-judgement", "-n", "2000", "--seed", "1", "--json"]
+    plain = json.loads(_risk(*args, cwd=tmp_path).stdout)
+    proc = _risk(*args, "--stress", "price-war", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    stressed = json.loads(proc.stdout)
+    assert stressed["changes"][0] == "stress price-war" and plain["changes"] == []
+    assert stressed["posterior"] != plain["posterior"]
+
+
 def test_priors_init_copies_a_shipped_scenario_and_never_overwrites(tmp_path):
     proc = _risk("priors", "init", "mine", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
