@@ -585,14 +585,5 @@ def _solve_location(family, p, name, low, high, level, target, fail):
     return with_location(brentq(excess, low, high, xtol=1e-13, rtol=1e-12))
 
 
-def to_raw(prior: Prior, note: str = "") -> dict:
-    """A prior as a scenario-file table (canonical parameters), keeping its source text."""
-    text = prior.source + (f" [{note}]" if note else "")
-    raw = {"dist": prior.family, **prior.params}
-    if text:
-        raw["source"] = text
-    return raw
-
-
 __all__ = ["Override", "Overlay", "Scale", "Shift", "apply_overrides", "as_overrides", "from_mapping", "move_quantile",
-           "parse_assignment", "parse_overlay", "to_raw", "transform"]
+           "parse_assignment", "parse_overlay", "transform"]
