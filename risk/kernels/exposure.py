@@ -121,7 +121,7 @@ def settle(block, lane, model, recovery, gw, delivered, unit, inflow, paid_by, i
                     inflow[t] += added
                     invested_by[investor] += added * factor
                     funding += added * factor
-        decided = -1
+        decided = np.int64(-1)  # int64 from the start: one specialization of _owed and _kept_gw
         distressed = False
         factor = 1.0
         for t in range(horizon):
@@ -243,7 +243,9 @@ def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chun
         last = min(first + chunk_size, total_draws)
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
-            simulate_block(block, SAMPLER_MC, z_keys, block.no_scores, model)
+            # np.int64, not the literal constant: the same specialization of simulate_block as every other
+            # caller's (a Literal[int] argument compiles a second one, ~4 s of a first run)
+            simulate_block(block, np.int64(SAMPLER_MC), z_keys, block.no_scores, model)
             for lane in range(min(LANES, last - block_first)):
                 settle(block, lane, model, recovery, gw, delivered, unit, inflow, paid_by, invested_by, out)
                 _accumulate(out, sums[ci], hists, slot)

@@ -225,7 +225,7 @@ def predict_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk
         last = min(first + chunk_size, total_draws)
         for block_first in range(first, last, LANES):
             set_block(draws, block_first, last)
-            score_block(block, SAMPLER_MC, z_keys, block.no_scores, model)
+            score_block(block, np.int64(SAMPLER_MC), z_keys, block.no_scores, model)  # int64: one specialization
             for j in range(n_cal):
                 if n_cal > 1:
                     set_fixed(values, calibrations.specs[j])
