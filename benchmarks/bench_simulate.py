@@ -9,9 +9,10 @@ then each sampler's variance-reduction factor (mc, antithetic, rqmc) on
 
     python benchmarks/bench_simulate.py [--draws 1e7] [--numpy-draws 1e6] [--big] [--repeats 3] [--isa avx2]
 
-``--big`` also runs 1e8 draws to show that peak memory does not grow.  The
-warm and start-up times are the median of ``--repeats`` runs, printed with
-each run's time (the machine is shared and noisy).
+``--big`` also runs 1e8 draws to show that peak memory does not grow.  Every
+figure (cold, each with an empty cache; warm; start-up; 1e8; numpy; the floor)
+is the median of ``--repeats`` runs, printed with each run's figure (the
+machine is shared and noisy), and peak RSS is the largest of the runs.
 Each ``risk simulate`` runs in its own process (whole-process wall time and
 peak RSS, as a user sees them); the numpy baseline runs in this process.
 
@@ -313,13 +314,21 @@ def rng_floor(draws: int) -> float:
     return (time.perf_counter() - start) / draws * 1e9
 
 
+def _runs(runs) -> str:
+    return "(" + ", ".join(f"{w:.2f}" for w, _ in runs) + ")"
+
+
+def _rss(runs) -> str:
+    return f"{max(r for _, r in runs):.0f} MiB"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", default="1e7")
     parser.add_argument("--numpy-draws", default="1e6")
     parser.add_argument("--numpy-chunk", type=int, default=10_000)
     parser.add_argument("--big", action="store_true", help="also run 1e8 draws (peak RSS)")
-    parser.add_argument("--repeats", type=int, default=3, help="warm and start-up runs (their median is reported)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of every measure (their median is reported)")
     parser.add_argument("--sampler-draws", default="1e6", help="draws per sampler for the variance-reduction table")
     parser.add_argument("--against", metavar="PYTHON",
                         help="the python of another install of risk (e.g. the previous release in its own venv): "
@@ -334,42 +343,52 @@ def main() -> None:
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, python {sys.version.split()[0]}")
     if args.against:
         compare_installs(args.against, args.draws, args.repeats)
+    # every figure is the median of `--repeats` runs, printed with the runs: a shared 2-core machine is noisy
+    # (one-sided: other load only slows a run down)
+    repeats = args.repeats
+    cold_runs = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as fresh:  # an empty cache each time: the first run after install
+            cold_runs.append(run_cli(args.draws, fresh))
     with tempfile.TemporaryDirectory() as cache:
-        cold, cold_rss = run_cli(args.draws, cache)
-        # a shared 2-core machine is noisy (one-sided: other load only slows a run down): the
-        # warm figures are the median of `--repeats` runs, printed with their range
-        warm_runs = [run_cli(args.draws, cache) for _ in range(args.repeats)]
-        startup_runs = [run_cli("1", cache) for _ in range(args.repeats)]
-        central_runs = [run_cli(args.draws, cache, sys.executable, "--no-judgement") for _ in range(args.repeats)]
-        warm, warm_rss = statistics.median(w for w, _ in warm_runs), max(r for _, r in warm_runs)
-        central, central_rss = statistics.median(w for w, _ in central_runs), max(r for _, r in central_runs)
-        startup, startup_rss = statistics.median(w for w, _ in startup_runs), max(r for _, r in startup_runs)
-        print(f"risk simulate --draws {args.draws} (default scenario, all statistics):")
-        print(f"  cold (first compile): {cold:6.2f} s   peak RSS {cold_rss:6.0f} MiB")
-        print(f"  warm, with its judgement band (64 calibrations): {warm:6.2f} s   peak RSS {warm_rss:6.0f} MiB   "
-              f"(median of {args.repeats}: {', '.join(f'{w:.2f}' for w, _ in warm_runs)})")
-        print(f"  warm, --no-judgement (one calibration): {central:6.2f} s   peak RSS {central_rss:6.0f} MiB   "
-              f"(median of {args.repeats}: {', '.join(f'{w:.2f}' for w, _ in central_runs)}); "
-              f"two levels / one: {warm / central:.2f}")
-        print(f"  start-up alone (1 draw, warm): {startup:.2f} s   peak RSS {startup_rss:.0f} MiB   "
-              f"(median of {args.repeats}: {', '.join(f'{w:.2f}' for w, _ in startup_runs)})")
-        print(f"  draws/s (warm, whole process, with judgement): {draws / warm:,.0f}   "
-              f"ns per draw: {warm / draws * 1e9:,.0f}")
-        if args.big:
-            big, big_rss = run_cli("1e8", cache)
-            print(f"  1e8 draws: {big:.2f} s   peak RSS {big_rss:.0f} MiB")
+        run_cli("1000", cache)  # compile once for the warm runs
+        warm_runs = [run_cli(args.draws, cache) for _ in range(repeats)]
+        startup_runs = [run_cli("1", cache) for _ in range(repeats)]
+        central_runs = [run_cli(args.draws, cache, sys.executable, "--no-judgement") for _ in range(repeats)]
+        big_runs = [run_cli("1e8", cache) for _ in range(repeats)] if args.big else []
+    cold, warm, central, startup = (statistics.median(w for w, _ in runs)
+                                    for runs in (cold_runs, warm_runs, central_runs, startup_runs))
+    print(f"risk simulate --draws {args.draws} (default scenario, all statistics); median (runs), peak RSS max:")
+    print(f"  cold (first compile): {cold:6.2f} s {_runs(cold_runs)}   peak RSS {_rss(cold_runs)}")
+    print(f"  warm, with its judgement band (64 calibrations): {warm:6.2f} s {_runs(warm_runs)}   "
+          f"peak RSS {_rss(warm_runs)}")
+    print(f"  warm, --no-judgement (one calibration): {central:6.2f} s {_runs(central_runs)}   peak RSS "
+          f"{_rss(central_runs)}; two levels / one: {warm / central:.2f}")
+    print(f"  start-up alone (1 draw, warm): {startup:.2f} s {_runs(startup_runs)}   peak RSS {_rss(startup_runs)}")
+    print(f"  draws/s (warm, whole process, with judgement): {draws / warm:,.0f}   "
+          f"ns per draw: {warm / draws * 1e9:,.0f}; without start-up: {(warm - startup) / draws * 1e9:,.0f}")
+    print(f"  cold / warm: {cold / warm:.1f}")
+    if big_runs:
+        print(f"  1e8 draws: {statistics.median(w for w, _ in big_runs):.2f} s {_runs(big_runs)}   "
+              f"peak RSS {_rss(big_runs)}")
     from risk.scenario import load_scenario
 
     scenario = load_scenario("default")
     n_numpy = int(float(args.numpy_draws))
-    start = time.perf_counter()
-    numpy_model(scenario, n_numpy, args.numpy_chunk, 1)
-    numpy_seconds = (time.perf_counter() - start) * draws / n_numpy
+    numpy_runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        numpy_model(scenario, n_numpy, args.numpy_chunk, 1)
+        numpy_runs.append((time.perf_counter() - start) * draws / n_numpy)
+    numpy_seconds = statistics.median(numpy_runs)
     print(f"plain numpy, chunks of {args.numpy_chunk:,} ({n_numpy:,} draws timed, scaled to {draws:,}): "
-          f"{numpy_seconds:.1f} s -> risk is {numpy_seconds / central:.1f}x faster (warm, whole process, "
-          f"one calibration like the numpy version)")
-    floor = rng_floor(min(draws, 10**7))
-    print(f"floor: variates only (normal scores + prior values), {os.cpu_count()} threads: {floor:.0f} ns per draw")
+          f"{numpy_seconds:.1f} s ({', '.join(f'{w:.1f}' for w in numpy_runs)}) -> risk is "
+          f"{numpy_seconds / central:.1f}x faster (warm, whole process, one calibration like the numpy version)")
+    floors = [rng_floor(min(draws, 10**7)) for _ in range(repeats)]
+    floor = statistics.median(floors)
+    print(f"floor: variates only (normal scores + prior values), {os.cpu_count()} threads: {floor:.0f} ns per draw "
+          f"({', '.join(f'{f:.0f}' for f in floors)}); the judged run is {warm / draws * 1e9 / floor:.2f}x the "
+          f"floor ({(warm - startup) / draws * 1e9 / floor:.2f}x without start-up)")
     sampler_report(int(float(args.sampler_draws)))
     print(f"peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
