@@ -12,9 +12,9 @@ and variables are the same, only the duplicate scopes are gone.  numba itself
 counts the callee's scopes by equality and expects one
 (``_get_all_scopes``), so it already treats the copies as one scope.
 
-Installed once, when the first kernel compiles (``install``); a numba whose
-inliner no longer has this shape is left alone (the workaround is then
-skipped, never half-applied).
+Installed when ``risk.kernels`` is imported (``install``), before any kernel
+compiles; a numba whose inliner no longer has this shape is left alone (the
+workaround is then skipped, never half-applied).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import copy
 import threading
 
 _state = threading.local()
-_installed = False
 
 
 class _SharedMemoCopy:
@@ -33,7 +32,7 @@ class _SharedMemoCopy:
         return getattr(copy, name)
 
     @staticmethod
-    def deepcopy(x, memo=None, _nil=None):
+    def deepcopy(x, memo=None):
         memos = getattr(_state, "memos", None)
         if memo is None and memos:
             memo = memos[-1]
@@ -42,13 +41,12 @@ class _SharedMemoCopy:
 
 def install() -> bool:
     """Share one memo among the block copies of each numba ``inline_ir`` call; True when in place."""
-    global _installed
-    if _installed:
-        return True
     try:
         from numba.core import inline_closurecall as icc
     except ImportError:
         return False
+    if isinstance(getattr(icc, "copy", None), _SharedMemoCopy):
+        return True  # in place already
     worker = getattr(icc, "InlineWorker", None)
     original = getattr(worker, "inline_ir", None)
     if original is None or getattr(icc, "copy", None) is not copy:
@@ -65,5 +63,4 @@ def install() -> bool:
     inline_ir.__wrapped__ = original
     icc.copy = _SharedMemoCopy()
     worker.inline_ir = inline_ir
-    _installed = True
     return True

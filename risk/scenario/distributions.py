@@ -223,8 +223,7 @@ def parse_prior(raw, *, key: str, source: str) -> Prior:
     if isinstance(raw, Prior):
         # already parsed (a scenario's document holds its priors parsed, and overrides make Priors):
         # its parameters are checked again, nothing is parsed twice
-        if raw.family != "discrete":
-            _check_params(raw.family, raw.params, key, source)
+        _check_params(raw.family, raw.params, key, source)
         return raw
     if not isinstance(raw, dict):
         return Prior("fixed", {"value": _finite(raw, key, source, "a number or a table with 'dist'")})

@@ -223,7 +223,8 @@ def apply_overrides(doc: dict, overrides, *, prior_names, allowed_keys, check_pr
     doc : dict
         The scenario's document: its parsed TOML, where a prior may already be
         a ``Prior`` (a loaded scenario's document holds every prior parsed).
-        It is not changed: the tables on the way to a change are copied.
+        It is not changed: its tables are copied, its priors, lists and
+        values shared (none is changed in place).
     overrides : sequence of Override
     prior_names : collection of str
         Key names that hold priors (``revenue0``, ``lease_per_gw_year``, ...).
