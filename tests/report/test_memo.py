@@ -120,12 +120,15 @@ def test_holm_flags_a_real_change_and_keeps_the_family_wise_false_alarm_rate():
     assert uncorrected / weeks >= expected - 4 * (expected * (1 - expected) / weeks) ** 0.5 > bound
 
 
+def _memo_with_one_observation(folder, row):
+    """The small scenario's memo with an observations file of one ``row`` (``company,date,...``)."""
+    (folder / "obs.csv").write_text("company,date,quantity,value,rel_error,source\n" + row + "\n")
+    return run_report(_definition(folder, folder / "small.toml", extra='observations = "obs.csv"\n'), day=DAY,
+                      log=None)
+
+
 def test_observations_after_the_vintage_weigh_the_memo(folder):
-    csv = folder / "obs.csv"
-    csv.write_text("company,date,quantity,value,rel_error,source\n"
-                   "alpha,2026-06-30,annualized_revenue,11,0.1,test\n")
-    run = run_report(_definition(folder, folder / "small.toml", extra='observations = "obs.csv"\n'), day=DAY,
-                     log=None)
+    run = _memo_with_one_observation(folder, "alpha,2026-06-30,annualized_revenue,11,0.1,test")
     observed = run.data["observations"]
     assert observed["after_as_of"] == 1 and observed["posterior"]["shift"]["alpha"]["se"] > 0
     text = " ".join(" ".join(_text(run)[1]).split())
@@ -133,11 +136,7 @@ def test_observations_after_the_vintage_weigh_the_memo(folder):
 
 
 def test_observations_before_the_vintage_are_said_to_count_twice(folder):
-    csv = folder / "obs.csv"
-    csv.write_text("company,date,quantity,value,rel_error,source\n"
-                   "alpha,2025-06-30,annualized_revenue,9,0.1,test\n")
-    run = run_report(_definition(folder, folder / "small.toml", extra='observations = "obs.csv"\n'), day=DAY,
-                     log=None)
+    run = _memo_with_one_observation(folder, "alpha,2025-06-30,annualized_revenue,9,0.1,test")
     assert run.data["observations"]["posterior"] is None
     cover = " ".join(_text(run)[1][0].split())
     assert "none of the 1 observations is dated after it" in cover
