@@ -11,7 +11,8 @@ numbers for comparisons come for free.
 
 Table families are tabulated as ``F^-1(Phi(z))`` on ``z`` in ``[-8.5, 8.5]``
 with 4097 points (numerically: the upper half through ``isf`` so the upper
-tail keeps its precision).  Linear interpolation in ``z`` puts the sampled
+tail keeps its precision; beta and PERT by ``beta_grid``, three times faster
+than the inverse at every point).  Linear interpolation in ``z`` puts the sampled
 distribution within about 1e-6 in Kolmogorov distance of the exact one for
 the families and parameters shipped here (measured in
 ``tests/scenario/test_compile.py``), far below Monte Carlo error at 1e9 draws.
@@ -40,7 +41,8 @@ from ..kernels import model as m
 from ..kernels.sampling import (FAMILY_DISCRETE, FAMILY_FIXED, FAMILY_LOGNORMAL, FAMILY_NORMAL,
                                 FAMILY_TABLE, SPEC_COLUMNS, SPEC_FAMILY, SPEC_P0, SPEC_ROW,
                                 TABLE_POINTS, Z_MAX)
-from .distributions import Prior
+from .beta_grid import beta_quantiles
+from .distributions import Prior, beta_shape
 from .schema import (COMPANY_PRIORS, CONTRACT_PRIORS, FUNDING_PRIORS, PER_YEAR_PRIORS, YIELD_PRIORS, Scenario,
                      domain_bounds)
 
@@ -50,7 +52,7 @@ _COMPANY_COLUMN = {name: getattr(m, "YIELD_PER_GW" if name in YIELD_PRIORS else 
 _CONTRACT_COLUMN = {name: getattr(m, name.upper()) for name in CONTRACT_PRIORS}
 _FUNDING_SLOT = {"p_close": m.SV_P_CLOSE, "p_reopen": m.SV_P_REOPEN, "growth_hurdle": m.SV_HURDLE,
                  "raise_multiple": m.SV_RAISE_MULTIPLE}
-LAYOUT = 4  # bump when the arrays change: keys the on-disk cache
+LAYOUT = 5  # bump when the arrays change: keys the on-disk cache
 ARRAYS = ("z_stream", "z_active", "spec", "tables", "order", "family_start", "copula_index", "copula_chol",
           "company_var", "contract_var", "contract_ramp", "contract_terms", "investments", "scenario_var",
           "providers", "equity_recovery")
@@ -99,10 +101,14 @@ def build_table(prior: Prior) -> np.ndarray:
     from scipy.special import ndtr
 
     z = z_grid()
-    table = np.empty_like(z)
-    lower = z <= 0
-    table[lower] = prior.ppf(ndtr(z[lower]))
-    table[~lower] = prior.isf(ndtr(-z[~lower]))
+    if prior.family in ("beta", "pert"):  # a third of the time (risk.scenario.beta_grid), same accuracy
+        table = beta_quantiles(*beta_shape(prior), z) * (prior.params["high"] - prior.params["low"])
+        table += prior.params["low"]
+    else:
+        table = np.empty_like(z)
+        lower = z <= 0
+        table[lower] = prior.ppf(ndtr(z[lower]))
+        table[~lower] = prior.isf(ndtr(-z[~lower]))
     low, high = prior.support()
     table = np.clip(table, low, high)
     if not np.all(np.isfinite(table)):

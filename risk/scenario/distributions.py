@@ -186,6 +186,12 @@ def pert_shape(low: float, mode: float, high: float, lam: float) -> tuple[float,
     return 1.0 + lam * (mode - low) / width, 1.0 + lam * (high - mode) / width
 
 
+def beta_shape(prior: "Prior") -> tuple[float, float]:
+    """The Beta shape ``(a, b)`` of a beta or PERT prior (on ``[low, high]``)."""
+    p = prior.params
+    return (p["a"], p["b"]) if prior.family == "beta" else pert_shape(p["low"], p["mode"], p["high"], p["lambda"])
+
+
 def _finite(value, key, source, what="a finite number"):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"expected {what}, got {type(value).__name__} {value!r}", source=source,
@@ -538,13 +544,12 @@ def _special_ppf(prior: "Prior", q: np.ndarray, *, upper: bool = False):
         z = -special.ndtri(q) if upper else special.ndtri(q)
         core, scale, loc, low, high = np.exp(p["sigma"] * z), math.exp(p["mu"]), p["loc"], 0.0, np.inf
     elif family in ("beta", "pert"):
-        a, b = (p["a"], p["b"]) if family == "beta" else pert_shape(p["low"], p["mode"], p["high"], p["lambda"])
-        # scipy.stats' beta uses the private ufunc _beta_ppf (boost's); betaincinv equals it except below
-        # q ~ 1e-18, beyond the tables' grid: take stats' own where this scipy has it
-        lower = getattr(special._ufuncs, "_beta_ppf", None)
+        a, b = beta_shape(prior)
+        # not scipy.stats' own (its private _beta_ppf): where boost's root finder gives up under that
+        # policy, it returns 0.5 (Beta(0.5, 2) at q ~ 1e-16: its table was 0.5 over 88 % of the mass);
+        # betaincinv returns the root, and elsewhere the same bits
         with np.errstate(over="ignore"):
-            core = (special.betainccinv(a, b, q) if upper
-                    else lower(q, a, b) if lower is not None else special.betaincinv(a, b, q))
+            core = special.betainccinv(a, b, q) if upper else special.betaincinv(a, b, q)
         scale, loc, low, high = p["high"] - p["low"], p["low"], 0.0, 1.0
     elif family == "gamma":
         core = special.gammainccinv(p["shape"], q) if upper else special.gammaincinv(p["shape"], q)
