@@ -32,7 +32,7 @@ rounding of ``1 + x``.  Within 1 ulp of numpy's ``log1p`` on
 import math
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .bits import bits_float, float_bits
 

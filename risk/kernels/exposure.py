@@ -33,7 +33,7 @@ capacity, not demand, binds revenue.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .histogram import bin_index
 from .model import (CONTRACT_COMPANY, INV_COMPANY, INV_CONTRACT, INV_INVESTOR, INV_TIMING, INV_VARIATE,

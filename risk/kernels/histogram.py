@@ -18,7 +18,7 @@ positive overflow, with ``N = POSITIVE_BINS``.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .bits import float_bits
 

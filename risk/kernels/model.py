@@ -14,7 +14,7 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .elementary import CENTRAL_HIGH, CENTRAL_LOW, exp, log1p, normal_quantile, normal_quantile_central
 

@@ -22,7 +22,7 @@ in chunk order by the caller.
 import math
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .histogram import bin_index
 from .model import OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_RUNRATE, REVENUE0

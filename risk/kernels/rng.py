@@ -28,7 +28,7 @@ Design (see ``performance-notes.md``, findings 2 and 3):
 import math
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 DRAW_BLOCK_BITS = 12

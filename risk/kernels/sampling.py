@@ -11,7 +11,7 @@ priors compare ``z`` with the normal scores of their cumulative weights:
 exact.
 """
 
-from numba import njit
+from ._jit import njit
 
 from .elementary import exp
 

@@ -17,7 +17,7 @@ batch, so no two threads write the same memory.
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .histogram import N_BINS, bin_index
 from .model import (LANES, Model, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE,
