@@ -33,7 +33,7 @@ capacity, not demand, binds revenue.
 """
 
 import numpy as np
-from ._jit import njit
+from ._jit import driver, njit
 
 from .histogram import bin_index
 from .model import (CONTRACT_COMPANY, INV_COMPANY, INV_CONTRACT, INV_INVESTOR, INV_TIMING, INV_VARIATE,
@@ -217,7 +217,7 @@ def _accumulate(out, sums, hists, slot):
         hists[slot, row if row < n_providers else total_row, bin_index(unpaid)] += 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@driver(cache=True, nogil=True, error_model="numpy")
 def exposure_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, model,
                    recovery, sums, hists):
     """Provider settlements of chunks ``first_chunk ..`` (plain Monte Carlo draws, the streams of ``run_batch``).

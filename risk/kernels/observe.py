@@ -22,7 +22,7 @@ in chunk order by the caller.
 import math
 
 import numpy as np
-from ._jit import njit
+from ._jit import driver, njit
 
 from .histogram import bin_index
 from .model import OUT_COVERAGE, OUT_DISTRESS, OUT_GAP, OUT_PV_COST, PATH_CAPACITY, PATH_RUNRATE, REVENUE0
@@ -91,7 +91,7 @@ def log_likelihood(paths, values, lane, company_var, observations, horizon):
     return total
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@driver(cache=True, nogil=True, error_model="numpy")
 def log_weights(slot, n_slots, block, sampler, z_keys, first_draw, model, calibrations, observations, out):
     """Log-likelihood of draws ``first_draw ..`` under every calibration: ``out[i * M + j]`` for draw
     ``first_draw + i`` under calibration ``j`` (``M`` calibrations; ``len(out) = n * M``).
@@ -132,7 +132,7 @@ def _weight(draw, lw, lw_max, tail_draws, tail_lw):
     return math.exp(lw - lw_max)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@driver(cache=True, nogil=True, error_model="numpy")
 def weighted_batch(slot, n_slots, block, sampler, z_keys, first_chunk, batch_chunks, chunk_size, total_draws,
                    model, calibrations, observations, lw_max, tail_draws, tail_lw, sums, prior_sums, hists,
                    prior_hists):
@@ -208,7 +208,7 @@ N_PREDICTED = 3
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@driver(cache=True, nogil=True, error_model="numpy")
 def predict_batch(slot, n_slots, block, z_keys, first_chunk, batch_chunks, chunk_size, total_draws, model,
                   calibrations, observations, sums):
     """Prior-predictive sums of each observation (``P_*``) over chunks ``first_chunk ..`` (a backtest).

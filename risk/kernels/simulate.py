@@ -17,7 +17,7 @@ batch, so no two threads write the same memory.
 from collections import namedtuple
 
 import numpy as np
-from ._jit import njit
+from ._jit import driver, njit
 
 from .histogram import N_BINS, bin_index
 from .model import (LANES, Model, N_OUTCOMES, N_PATHS, N_SCRATCH_ROWS, OUT_BREAKEVEN, OUT_COVERAGE,
@@ -192,7 +192,7 @@ def model_block(block, model):
     entity_outcomes(block.paths, block.cash0, block.market, block.values, model, block.outcomes, block.scratch)
 
 
-@njit(cache=True, error_model="numpy")
+@driver(cache=True, error_model="numpy")
 def simulate_block(block, sampler, z_keys, scores, model):
     """Fill the block's normal scores, prior values, yearly paths and outcomes (``block``: see :func:`new_block`)."""
     score_block(block, sampler, z_keys, scores, model)
@@ -275,7 +275,7 @@ _OUTCOME_SUMS = ((F_GAP, OUT_GAP), (F_PV_EARNINGS, OUT_PV_EARNINGS), (F_PV_COST,
 _PATH_SUMS = ((0, PATH_REVENUE), (1, PATH_EARNINGS), (2, PATH_COST), (3, PATH_RAISED), (4, PATH_CANCELLED))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")  # not inlined: a driver's own loops get one optimisation (_jit)
 def _add_floats(paths, outcomes, n_valid, horizon, lane_sums):
     """Add a block's draws (its first ``n_valid`` lanes) to the per-lane partial sums."""
     lanes = lane_sums.shape[2]
@@ -320,7 +320,7 @@ def _sum_lanes(lane_sums, chunk_sums):
             chunk_sums[e, f] = total
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@driver(cache=True, nogil=True, error_model="numpy")
 def run_batch(slot, n_slots, block, sampler, z_keys, scores, first_chunk, batch_chunks, chunk_size, total_draws,
               model, calibrations, counts, hists, sums, cal_counts, y_sums):
     """Simulate slot ``slot``'s chunks of the batch ``first_chunk .. first_chunk + batch_chunks - 1``.
@@ -457,7 +457,7 @@ KEPT_PATHS = np.array([PATH_REVENUE, PATH_EARNINGS, PATH_COST, PATH_RAISED, PATH
                       dtype=np.int64)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@driver(cache=True, nogil=True, error_model="numpy")
 def record_draws(slot, n_slots, block, sampler, z_keys, draw_index, model, values_out, outcomes_out, paths_out):
     """Keep per-draw records of the draws ``draw_index`` (kept draws, sensitivity).
 

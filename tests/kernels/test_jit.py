@@ -61,3 +61,30 @@ def test_the_option_is_restored_when_a_kernel_fails_to_compile(pass_report):
 
     assert numba.njit(strided_product)(np.ones(10), 2) == strided_product(np.ones(10), 2)
     assert _lsr_lines(pass_report()) != []
+
+
+def _passes(dispatcher):
+    (overload,) = dispatcher.overloads.values()
+    return [record.name for record in overload.metadata["llvm_pass_timings"]]
+
+
+def test_a_driver_is_optimised_once_after_linking_and_computes_the_same(monkeypatch):
+    monkeypatch.setattr(numba.core.config, "LLVM_PASS_TIMINGS", 1)  # numba reads it as it optimises
+
+    def caller(a):
+        total = 0.0
+        for step in range(1, 4):
+            total += leaf(a, step)
+        return total
+
+    leaf = _jit.njit(_strided_sum)
+    driver = _jit.driver(caller)
+    kernel = _jit.njit(caller)
+    a = np.arange(50.0)
+    expected = sum(_strided_sum(a, step) for step in range(1, 4))
+    assert driver(a) == kernel(a) == expected
+    once, twice = _passes(driver), _passes(kernel)
+    assert "Module passes (full optimization)" in twice  # numba's second run, over the linked callee
+    assert "Module passes (full optimization)" not in once
+    assert "Module passes (cheap optimization for refprune)" in once
+    assert "Module passes (full optimization)" in _passes(leaf)  # the callee itself: both runs
