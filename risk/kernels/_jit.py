@@ -35,10 +35,13 @@ import types
 
 import llvmlite.binding as llvm
 import numba
-from numba.core import config
+from numba.core import codegen, config
 from numba.core.compiler import Compiler
 from numba.core.runtime.nrtopt import remove_redundant_nrt_refct
 
+# a numba on LLVM's new pass manager (codegen._pass_builder, as 0.68), whose first module run
+# _optimize_once reproduces; a numba on the legacy one keeps both of its runs
+NEW_PASS_MANAGER = hasattr(codegen.CPUCodegen, "_pass_builder")
 _depth = 0  # kernel compilations in progress (nested: callees compile while their caller is typed)
 
 
@@ -68,15 +71,16 @@ class DriverCompiler(KernelCompiler):
             # library's final optimisation can be set (numba.core.typed_passes.BaseNativeLowering)
             state.library = state.targetctx.codegen().create_library(state.func_id.func_qualname)
             state.library.enable_object_caching()
-        state.library._optimize_final_module = types.MethodType(_optimize_once, state.library)
+        if NEW_PASS_MANAGER:  # otherwise numba's own two runs, as written for an older numba
+            state.library._optimize_final_module = types.MethodType(_optimize_once, state.library)
         return super()._compile_core()
 
 
 def _optimize_once(library):
     # numba's codegen.CPUCodeLibrary._optimize_final_module without its second, full run
-    codegen = library._codegen
-    passes, builder = codegen._module_pass_manager(loop_vectorize=codegen._loopvect, slp_vectorize=False,
-                                                   opt=codegen._opt_level, cost="cheap")
+    generator = library._codegen
+    passes, builder = generator._module_pass_manager(loop_vectorize=generator._loopvect, slp_vectorize=False,
+                                                     opt=generator._opt_level, cost="cheap")
     with library._recorded_timings.record("Module passes (cheap optimization for refprune)", builder):
         passes.run(library._final_module, builder)  # (numba's name, for NUMBA_LLVM_PASS_TIMINGS)
     if not config.LLVM_REFPRUNE_PASS:

@@ -88,3 +88,18 @@ def test_a_driver_is_optimised_once_after_linking_and_computes_the_same(monkeypa
     assert "Module passes (full optimization)" not in once
     assert "Module passes (cheap optimization for refprune)" in once
     assert "Module passes (full optimization)" in _passes(leaf)  # the callee itself: both runs
+
+
+def test_a_numba_of_another_shape_keeps_both_runs(monkeypatch):
+    # _optimize_once is written for numba's new-pass-manager codegen; on any other, numba's own runs
+    monkeypatch.setattr(numba.core.config, "LLVM_PASS_TIMINGS", 1)
+    monkeypatch.setattr(_jit, "NEW_PASS_MANAGER", False)
+
+    def caller(a):
+        return leaf(a, 2) + leaf(a, 3)
+
+    leaf = _jit.njit(_strided_sum)
+    driver = _jit.driver(caller)
+    a = np.arange(20.0)
+    assert driver(a) == _strided_sum(a, 2) + _strided_sum(a, 3)
+    assert "Module passes (full optimization)" in _passes(driver)
