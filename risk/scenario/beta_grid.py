@@ -1,4 +1,4 @@
-"""The standard beta quantile at many normal scores, ~3x faster than boost's inverse at every one.
+"""The standard beta quantile at many normal scores, 2-3x faster than boost's inverse at every one.
 
 A judged run tabulates the quantile function of every prior whose shape a
 calibration moves (``compile.build_table``; 128 beta tables of 4097 points in
@@ -11,15 +11,21 @@ score ``z``, so :func:`beta_quantiles`
 2. between knots, interpolates ``log x`` (below the median; ``log(1 - x)`` above
    it, where the quantile comes from the survival side, as ``isf``) in ``z`` by
    cubic Hermite polynomials with the exact slopes ``dx/dz = phi(z) / f(x)``;
-3. takes one Newton step on the incomplete beta function (boost's ``betainc``
-   or ``betaincc``, about ten times cheaper than their inverses) from there:
-   the interpolation leaves a relative error near 1e-9, the step its square;
+3. takes one Newton step on the incomplete beta function (boost's ``betainc``,
+   about ten times cheaper than its inverse) from there: the interpolation
+   leaves a relative error near 1e-9, the step its square.  Above the median
+   the step is taken on ``w = 1 - x``, the same problem for Beta(b, a) below
+   its median (scipy's ``betaincc`` costs more than the inverse);
 4. computes exactly every point whose Newton step was not small (relative
    1e-6: the interpolation was poor there, at a kink of the tails) or left
    ``(0, 1)``.
 
-The result is within a few units in the last place of the pointwise inverse
-(``tests/scenario/test_beta_grid.py`` checks shapes from 0.3 to 200).
+The result is within 1e-13 (relative) of the pointwise inverse, where that
+solves its own equation, and within 2 ulp of 25-digit references where boost
+is 5e-14 off (``tests/scenario/test_beta_grid.py``, shapes from 0.3 to 200):
+the worst points are above the median of a distribution crowded near 0,
+where ``x = 1 - w`` keeps about 1e-16 / x of relative precision.  The default
+scenario's 128 calibration tables: 0.41 s with the inverse, 0.17 s here.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ def beta_quantiles(a: float, b: float, z: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``F^-1(Phi(z))`` in ``[0, 1]``, within a few ulp of the exact quantile.
+        ``F^-1(Phi(z))`` in ``[0, 1]``, within 1e-13 (relative) of the exact quantile.
     """
     from scipy import special
 
