@@ -66,12 +66,12 @@ class DriverCompiler(KernelCompiler):
 
     def _compile_core(self):
         state = self.state
-        if state.library is None:
-            # what numba's lowering pass does when it finds no library, done first so that the
-            # library's final optimisation can be set (numba.core.typed_passes.BaseNativeLowering)
-            state.library = state.targetctx.codegen().create_library(state.func_id.func_qualname)
-            state.library.enable_object_caching()
         if NEW_PASS_MANAGER:  # otherwise numba's own two runs, as written for an older numba
+            if state.library is None:
+                # what numba's lowering pass does when it finds no library, done first so that the
+                # library's final optimisation can be set (numba.core.typed_passes.BaseNativeLowering)
+                state.library = state.targetctx.codegen().create_library(state.func_id.func_qualname)
+                state.library.enable_object_caching()
             state.library._optimize_final_module = types.MethodType(_optimize_once, state.library)
         return super()._compile_core()
 

@@ -124,8 +124,8 @@ class Prior:
                           dict(loc=p["mean"], scale=p["sd"]))
         if self.family == "lognormal":
             return _Bound(stats.lognorm, (p["sigma"],), dict(scale=math.exp(p["mu"]), loc=p["loc"]))
-        if self.family == "beta":
-            return _Bound(stats.beta, (p["a"], p["b"]), dict(loc=p["low"], scale=p["high"] - p["low"]))
+        if self.family in ("beta", "pert"):
+            return _Bound(stats.beta, beta_shape(self), dict(loc=p["low"], scale=p["high"] - p["low"]))
         if self.family == "gamma":
             return _Bound(stats.gamma, (p["shape"],), dict(loc=p["loc"], scale=p["scale"]))
         if self.family == "uniform":
@@ -133,9 +133,6 @@ class Prior:
         if self.family == "triangular":
             width = p["high"] - p["low"]
             return _Bound(stats.triang, ((p["mode"] - p["low"]) / width,), dict(loc=p["low"], scale=width))
-        if self.family == "pert":
-            a, b = pert_shape(p["low"], p["mode"], p["high"], p["lambda"])
-            return _Bound(stats.beta, (a, b), dict(loc=p["low"], scale=p["high"] - p["low"]))
         raise ValueError(f"no scipy equivalent for family {self.family!r}")
 
     def ppf(self, probabilities):
